@@ -1,0 +1,29 @@
+// Every subcommand, in help order. Role commands are reserved (available: false) until they work; then
+// they move to their own file here and appear in --help.
+import { EXIT } from '../io.js';
+import { allCommand } from './all.js';
+import { configCommand } from './config.js';
+import type { Command } from './types.js';
+
+function reserved(name: string, summary: string): Command {
+  return {
+    name,
+    summary,
+    description: summary,
+    options: [],
+    available: false,
+    run: async () => EXIT.USAGE,
+  };
+}
+
+export const COMMANDS: readonly Command[] = [
+  allCommand,
+  configCommand,
+  reserved('webapp', 'run the webapp role (broker)'),
+  reserved('proxy', 'run the proxy role (Guacamole WebSocket tunnel, connection managers)'),
+  reserved('engine', 'run the engine role (guacd-compatible listener)'),
+  reserved('token', 'mint or inspect connection tokens'),
+];
+
+export const findCommand = (name: string): Command | undefined => COMMANDS.find((c) => c.name === name);
+export const availableCommands = (): Command[] => COMMANDS.filter((c) => c.available);

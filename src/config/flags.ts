@@ -1,0 +1,86 @@
+// Command-line flags that set configuration: a few dedicated ones, and `--set key.path=value` for any key.
+
+import { coerce } from './coerce.js';
+import { closest } from './describe.js';
+import { emptyLayer, type Layer, setAt } from './layer.js';
+import { configSchema } from './schema.js';
+import { isSection, leafPaths, schemaAt } from './schema-node.js';
+import { describeSource } from './sources.js';
+
+export interface ConfigFlagSpec {
+  /** Long flag name without the dashes. */
+  flag: string;
+  /** Dotted key path it sets. */
+  path: string;
+  /** Placeholder for the value in help text. */
+  valueName: string;
+}
+
+export const CONFIG_FLAGS = [
+  { flag: 'log-level', path: 'log.level', valueName: 'LEVEL' },
+  { flag: 'log-format', path: 'log.format', valueName: 'FORMAT' },
+  { flag: 'codec-impl', path: 'codec.impl', valueName: 'IMPL' },
+  { flag: 'guac-cluster-size', path: 'proxy.clusterSize', valueName: 'N|auto' },
+] as const satisfies readonly ConfigFlagSpec[];
+
+export type ConfigFlagName = (typeof CONFIG_FLAGS)[number]['flag'];
+
+/** Configuration-related flag values as parsed from argv (util.parseArgs `values`). */
+export type ConfigFlags = Partial<Record<ConfigFlagName, string>> & {
+  /** --config FILE */
+  config?: string;
+  /** --set key.path=value, repeatable, applied in order. */
+  set?: readonly string[];
+};
+
+/** The flags layer: --set values in order, then the dedicated flags (which win over --set). */
+export function flagLayer(flags: ConfigFlags): Layer {
+  const layer = emptyLayer();
+  const apply = (dotted: string, raw: string, flag: string): void => {
+    const source = { kind: 'flag', flag } as const;
+    const path = dotted.split('.');
+    const node = schemaAt(configSchema, path);
+    if (node === undefined || isSection(node)) {
+      const keys = leafPaths(configSchema).map((p) => p.join('.'));
+      const last = path[path.length - 1]!;
+      const leafGuess = closest(
+        last,
+        keys.map((k) => k.split('.').pop()!),
+      );
+      const guess = closest(dotted, keys) ?? (leafGuess && keys.find((k) => k.endsWith(`.${leafGuess}`)));
+      layer.issues.push({
+        problem: 'unknown key',
+        path: dotted,
+        value: raw,
+        expected: node
+          ? `a key inside the section, one of ${keys.filter((k) => k.startsWith(`${dotted}.`)).join(', ')}`
+          : `a known key${guess ? ` (did you mean ${guess}?)` : `, one of ${keys.join(', ')}`}`,
+        source: describeSource(source),
+      });
+      return;
+    }
+    setAt(layer.data, path, coerce(node, raw));
+    layer.sources.set(dotted, source);
+  };
+
+  for (const assignment of flags.set ?? []) {
+    const eq = assignment.indexOf('=');
+    if (eq <= 0) {
+      layer.issues.push({
+        problem: 'invalid value',
+        path: '--set',
+        value: assignment,
+        expected: 'key.path=value, e.g. --set log.level=debug',
+        source: describeSource({ kind: 'flag', flag: '--set' }),
+      });
+      continue;
+    }
+    const key = assignment.slice(0, eq).trim();
+    apply(key, assignment.slice(eq + 1), `--set ${key}`);
+  }
+  for (const spec of CONFIG_FLAGS) {
+    const raw = flags[spec.flag];
+    if (raw !== undefined) apply(spec.path, raw, `--${spec.flag}`);
+  }
+  return layer;
+}

@@ -1,0 +1,230 @@
+// The gatehouse CLI as users run it: `node dist/src/cli/main.js ...` in a child process.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+import { fromRoot } from '../helpers/paths.js';
+
+const MAIN = fromRoot('dist', 'src', 'cli', 'main.js');
+const VERSION = (JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')) as { version: string }).version;
+
+/** The caller's environment without GATEHOUSE_* variables (the test runner may set some). */
+const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GATEHOUSE_')));
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function gatehouse(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [MAIN, ...args],
+      { env: { ...baseEnv, ...env }, timeout: 20_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const write = (name: string, text: string): string => {
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+};
+
+interface LogRecord {
+  msg?: string;
+  codec?: { impl: string; requested: string; reason: string };
+  plan?: { roles: string[]; connectionManagers: number };
+}
+
+const HINT = "Run 'gatehouse --help' for usage.";
+
+describe('gatehouse CLI', { concurrency: true }, () => {
+  it('--help lists only the commands that work, and exits 0', async () => {
+    const r = await gatehouse(['--help']);
+    assert.equal(r.code, 0);
+    assert.equal(r.stderr, '');
+    const commands = r.stdout.split('Commands:\n')[1]?.split('\n\n')[0] ?? '';
+    assert.deepEqual(
+      commands.split('\n').map((l) => l.trim().split(/\s+/)[0]),
+      ['all', 'config'],
+    );
+    for (const flag of [
+      '--config',
+      '--log-level',
+      '--log-format',
+      '--codec-impl',
+      '--guac-cluster-size',
+      '--set',
+    ]) {
+      assert.ok(r.stdout.includes(flag), flag);
+    }
+    for (const reserved of ['webapp', 'engine', 'token'])
+      assert.ok(!r.stdout.includes(` ${reserved} `), reserved);
+  });
+
+  it('COMMAND --help shows that command', async () => {
+    const r = await gatehouse(['config', '--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^Usage: gatehouse config \[--check\] \[--format FORMAT\]/);
+  });
+
+  it('--version prints the package.json version', async () => {
+    const r = await gatehouse(['--version']);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, `${VERSION}\n`);
+  });
+
+  it('no command, unknown command, unknown option, stray argument: message, usage hint, exit 2', async () => {
+    const cases: [string[], string][] = [
+      [[], 'gatehouse: no command given'],
+      [['bogus'], "gatehouse: unknown command 'bogus'"],
+      [['conifg'], "gatehouse: unknown command 'conifg' (did you mean 'config'?)"],
+      [['all', '--bogus'], "gatehouse: unknown option '--bogus'"],
+      [['-x', 'all'], "gatehouse: unknown option '-x'"],
+      [['all', 'extra'], "gatehouse: unexpected argument 'extra'"],
+      [['all', '--check'], "gatehouse: option '--check' is not valid for 'gatehouse all'"],
+      [['config', '--log-level'], "gatehouse: option '--log-level' needs a value"],
+    ];
+    const results = await Promise.all(cases.map(([args]) => gatehouse(args)));
+    results.forEach((r, i) => {
+      const [args, message] = cases[i]!;
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.stdout, '');
+      assert.ok(r.stderr.startsWith(message), `${args.join(' ')}: ${r.stderr}`);
+      assert.ok(r.stderr.includes(HINT));
+    });
+  });
+
+  it('reserved role commands are not available yet: exit 2', async () => {
+    const names = ['webapp', 'proxy', 'engine', 'token'];
+    const results = await Promise.all(names.map((name) => gatehouse([name])));
+    results.forEach((r, i) => {
+      assert.equal(r.code, 2);
+      assert.equal(r.stderr.split('\n')[0], `gatehouse: '${names[i]}' is not available in this version`);
+    });
+  });
+
+  it('config prints the effective configuration as YAML (default) or JSON', async () => {
+    const file = write('c.yaml', 'log:\n  level: warn\n');
+    const env = { GATEHOUSE_CONFIG: file, GATEHOUSE_PROXY__CLUSTER_SIZE: '3' };
+    const [yaml, json] = await Promise.all([
+      gatehouse(['config', '--codec-impl', 'ts'], env),
+      gatehouse(['config', '--format', 'json', '--set', 'log.format=json'], env),
+    ]);
+    assert.equal(yaml.code, 0, yaml.stderr);
+    assert.deepEqual(parseYaml(yaml.stdout), {
+      log: { level: 'warn', format: 'auto' },
+      codec: { impl: 'ts' },
+      proxy: { clusterSize: 3 },
+    });
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout), {
+      log: { level: 'warn', format: 'json' },
+      codec: { impl: 'auto' },
+      proxy: { clusterSize: 3 },
+    });
+  });
+
+  it('config output is a valid configuration file', async () => {
+    const first = await gatehouse(['config', '--log-level', 'debug', '--guac-cluster-size', '9']);
+    const file = write('roundtrip.yaml', first.stdout);
+    const again = await gatehouse(['config', '--format', 'json', '--config', file]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(JSON.parse(again.stdout), parseYaml(first.stdout));
+  });
+
+  it('config --check: "configuration OK" and 0, or the problem and 2', async () => {
+    const ok = await gatehouse(['config', '--check']);
+    assert.deepEqual(ok, { code: 0, stdout: 'configuration OK\n', stderr: '' });
+
+    const env = await gatehouse(['config', '--check'], { GATEHOUSE_LOG__LEVEL: 'loud' });
+    assert.equal(env.code, 2);
+    assert.equal(env.stdout, '');
+    assert.match(
+      env.stderr,
+      /log\.level: invalid value "loud" \(from env GATEHOUSE_LOG__LEVEL\); expected one of/,
+    );
+
+    const unknown = await gatehouse(['config', '--check'], { GATEHOUSE_PROXY__SIZE: '4' });
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /GATEHOUSE_PROXY__SIZE/);
+
+    const bad = write('bad.yaml', 'log: [\n');
+    const parse = await gatehouse(['config', '--check', '--config', bad]);
+    assert.equal(parse.code, 2);
+    assert.match(
+      parse.stderr,
+      new RegExp(
+        `configuration file ${bad} \\(from flag --config\\) is not valid YAML: line \\d+, column \\d+`,
+      ),
+    );
+
+    const missing = await gatehouse(['config', '--check', '-c', join(dir, 'nope.json')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot read configuration file .*nope\.json.*no such file/);
+
+    const format = await gatehouse(['config', '--format', 'xml']);
+    assert.equal(format.code, 2);
+    assert.match(format.stderr, /--format.*'xml'/);
+  });
+
+  it('all validates the configuration, reports the codec and the plan, and exits 0', async () => {
+    const r = await gatehouse([
+      'all',
+      '--log-format',
+      'json',
+      '--guac-cluster-size',
+      '3',
+      '--codec-impl',
+      'ts',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const records = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as LogRecord);
+    const codec = records.find((x) => x.codec)?.codec;
+    assert.equal(codec?.requested, 'ts');
+    assert.ok(['ts', 'native'].includes(codec?.impl ?? ''), JSON.stringify(codec));
+    assert.equal(typeof codec?.reason, 'string');
+    const plan = records.find((x) => x.plan)?.plan;
+    assert.deepEqual(plan?.roles, ['webapp', 'proxy', 'engine']);
+    assert.equal(plan?.connectionManagers, 3);
+    assert.match(records.at(-1)?.msg ?? '', /not implemented yet/);
+  });
+
+  it('all exits 1 when codec.impl is native and the addon is unavailable', async () => {
+    const env = { GATEHOUSE_NATIVE_PATH: join(dir, 'absent.node') };
+    const r = await gatehouse(['all', '--codec-impl', 'native', '--log-format', 'json'], env);
+    assert.equal(r.code, 1);
+    const fatal = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as LogRecord & { level: number })
+      .find((x) => x.level === 60);
+    assert.match(fatal?.msg ?? '', /^codec: cannot use codec\.impl=native: .*absent\.node/);
+    const auto = await gatehouse(['all', '--log-format', 'json'], env);
+    assert.equal(auto.code, 0, auto.stderr);
+    assert.match(auto.stdout, /"impl":"ts"/);
+  });
+
+  it('all: log.level silent writes nothing; an invalid configuration exits 2 naming the flag', async () => {
+    const silent = await gatehouse(['all', '--log-level', 'silent']);
+    assert.deepEqual(silent, { code: 0, stdout: '', stderr: '' });
+    const bad = await gatehouse(['all', '--guac-cluster-size', '0']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /proxy\.clusterSize: invalid value 0 \(from flag --guac-cluster-size\)/);
+  });
+});
