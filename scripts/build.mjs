@@ -27,7 +27,10 @@ function buildTypeScript() {
     console.error('gatehouse build: typescript is not installed; run `npm ci` (with dev dependencies)');
     process.exit(1);
   }
-  const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit', cwd: root });
+  const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], {
+    stdio: 'inherit',
+    cwd: root,
+  });
   if (r.status !== 0) {
     console.error('gatehouse build: TypeScript compilation failed');
     process.exit(r.status ?? 1);
@@ -51,7 +54,9 @@ async function buildAddon() {
   });
   if (deps.status !== 0) {
     process.stderr.write(deps.stderr ?? '');
-    warn('system build tools are missing (see above); native addon not built; the TypeScript codec will be used');
+    warn(
+      'system build tools are missing (see above); native addon not built; the TypeScript codec will be used',
+    );
     return;
   }
   const { buildNative } = await import(pathToFileURL(join(root, 'scripts', 'build-native.mjs')).href);

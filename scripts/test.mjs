@@ -34,7 +34,11 @@ function findTests(dir) {
 
 step('system packages (test profile)', 'bash', ['scripts/install-system-deps.sh', 'test']);
 step('build', process.execPath, ['scripts/build.mjs']);
-step('lint and format (biome)', process.execPath, [join(root, 'node_modules', '@biomejs', 'biome', 'bin', 'biome'), 'check', '.']);
+step('lint and format (biome)', process.execPath, [
+  join(root, 'node_modules', '@biomejs', 'biome', 'bin', 'biome'),
+  'check',
+  '.',
+]);
 
 let files = findTests(join(root, 'dist', 'test')).map((f) => relative(root, f));
 if (filters.length > 0) files = files.filter((f) => filters.some((flt) => f.includes(flt)));
