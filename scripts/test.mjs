@@ -37,6 +37,7 @@ step('build', process.execPath, ['scripts/build.mjs']);
 step('lint and format (biome)', process.execPath, [
   join(root, 'node_modules', '@biomejs', 'biome', 'bin', 'biome'),
   'check',
+  '--error-on-warnings',
   '.',
 ]);
 

@@ -4,7 +4,6 @@
  * Skipped, with the reason, when the addon was not built. The selection tests (select-framer) always run.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { loadNativeAddon } from '../../src/native/addon.js';
@@ -23,7 +22,6 @@ import {
 } from '../helpers/guac-arbitraries.js';
 import { driveFramer, expectedFramerRun } from '../helpers/guac-drive.js';
 import { SEEDS } from '../helpers/guac-seeds.js';
-import { fromRoot } from '../helpers/paths.js';
 import { assertSameOnChunks, blobStream } from './differential.js';
 
 const loaded = loadNativeAddon();
@@ -281,22 +279,5 @@ describe('createFramer / framerImplementation', () => {
       else process.env.GATEHOUSE_NATIVE_PATH = saved;
     }
     assert.equal(loadNativeAddon().addon === null, loaded.addon === null, 'the real addon is found again');
-  });
-
-  const asanBuild = fromRoot('build-asan', 'Release', 'gatehouse_native.node');
-  test('a sanitizer build without its runtime preloaded is refused with a reason (loading it would abort node)', {
-    skip: existsSync(asanBuild) ? false : 'build-asan/ not built (sanitizers.test builds it)',
-  }, () => {
-    const saved = process.env.GATEHOUSE_NATIVE_PATH;
-    process.env.GATEHOUSE_NATIVE_PATH = asanBuild;
-    try {
-      const r = loadNativeAddon();
-      assert.equal(r.addon, null);
-      assert.match(r.reason, /sanitizer build; load it with the ASan runtime in LD_PRELOAD/);
-      assert.equal(framerImplementation({}, env()).impl, 'ts');
-    } finally {
-      if (saved === undefined) delete process.env.GATEHOUSE_NATIVE_PATH;
-      else process.env.GATEHOUSE_NATIVE_PATH = saved;
-    }
   });
 });

@@ -10,6 +10,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { loadNativeAddon } from '../../src/native/addon.js';
+import { framerImplementation } from '../../src/native/select-framer.js';
 import { fromRoot } from '../helpers/paths.js';
 import { loadBuildScript } from './build-script.js';
 import { runChild, tail } from './run-child.js';
@@ -48,4 +50,24 @@ test('ASan+UBSan addon: seed corpus and generated streams match TypeScript, no s
   assert.equal(r.status, 0, report);
   assert.match(r.stdout, /asan runtime: /, report);
   assert.match(r.stdout, /all matched/, report);
+});
+
+test('a sanitizer build without its runtime preloaded is refused with a reason (loading it would abort node)', {
+  timeout: 120_000,
+  skip: process.env.GATEHOUSE_SKIP_NATIVE === '1' ? 'GATEHOUSE_SKIP_NATIVE=1' : false,
+}, async () => {
+  const script = await loadBuildScript();
+  const built = await script.buildNative({ variant: 'asan', quiet: true });
+  assert.ok(built.ok, `ASan build failed: ${built.error}`);
+  const saved = process.env.GATEHOUSE_NATIVE_PATH;
+  process.env.GATEHOUSE_NATIVE_PATH = built.path;
+  try {
+    const r = loadNativeAddon();
+    assert.equal(r.addon, null);
+    assert.match(r.reason, /sanitizer build; load it with the ASan runtime in LD_PRELOAD/);
+    assert.equal(framerImplementation({}, { GATEHOUSE_CODEC_IMPL: 'auto' }).impl, 'ts');
+  } finally {
+    if (saved === undefined) delete process.env.GATEHOUSE_NATIVE_PATH;
+    else process.env.GATEHOUSE_NATIVE_PATH = saved;
+  }
 });
