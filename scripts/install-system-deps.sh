@@ -14,7 +14,9 @@
 set -euo pipefail
 
 pkgs_build=(cmake g++ make pkg-config)
-pkgs_test=("${pkgs_build[@]}" clang libclang-rt-14-dev llvm)
+pkgs_test=("${pkgs_build[@]}" clang libclang-rt-14-dev llvm
+  xvfb x11vnc tigervnc-standalone-server tigervnc-tools xterm x11-apps x11-utils x11-xserver-utils xdotool xclip
+  chromium fonts-dejavu-core)
 pkgs_runtime=(ca-certificates)
 
 check_only=0

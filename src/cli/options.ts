@@ -16,7 +16,21 @@ const configFlagHelp: Record<(typeof CONFIG_FLAGS)[number]['flag'], string> = {
   'log-format': 'log.format: auto, json or pretty',
   'codec-impl': 'codec.impl: auto, ts or native',
   'guac-cluster-size': 'proxy.clusterSize: connection managers, 1-256 or auto (one per core)',
+  listen: 'engine.listen: address of the guacd-compatible listener (default 127.0.0.1:4822)',
 };
+
+type ConfigFlag = (typeof CONFIG_FLAGS)[number];
+
+const flagOption = (f: ConfigFlag): OptionSpec => ({
+  name: f.flag,
+  type: 'string',
+  valueName: f.valueName,
+  help: configFlagHelp[f.flag],
+});
+
+/** The configuration flags only `command` accepts, as that command's options. */
+export const commandConfigOptions = (command: string): OptionSpec[] =>
+  CONFIG_FLAGS.filter((f) => 'command' in f && f.command === command).map(flagOption);
 
 export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   {
@@ -26,14 +40,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     valueName: 'FILE',
     help: 'configuration file, YAML or JSON (env GATEHOUSE_CONFIG)',
   },
-  ...CONFIG_FLAGS.map(
-    (f): OptionSpec => ({
-      name: f.flag,
-      type: 'string',
-      valueName: f.valueName,
-      help: configFlagHelp[f.flag],
-    }),
-  ),
+  ...CONFIG_FLAGS.filter((f) => !('command' in f)).map(flagOption),
   {
     name: 'set',
     type: 'string',

@@ -23,6 +23,9 @@ export function describeExpected(node: SchemaNode): string {
     case 'boolean':
       return 'true or false';
     case 'string':
+      if (node.pattern !== undefined && node.examples?.[0] !== undefined) {
+        return `a string like ${node.examples.map(quote).join(' or ')}`;
+      }
       return node.minLength ? 'a non-empty string' : 'a string';
     case 'array':
       return 'a list';

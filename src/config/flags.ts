@@ -14,6 +14,8 @@ export interface ConfigFlagSpec {
   path: string;
   /** Placeholder for the value in help text. */
   valueName: string;
+  /** The one command that accepts the flag; global (every command) when absent. */
+  command?: string;
 }
 
 export const CONFIG_FLAGS = [
@@ -21,6 +23,7 @@ export const CONFIG_FLAGS = [
   { flag: 'log-format', path: 'log.format', valueName: 'FORMAT' },
   { flag: 'codec-impl', path: 'codec.impl', valueName: 'IMPL' },
   { flag: 'guac-cluster-size', path: 'proxy.clusterSize', valueName: 'N|auto' },
+  { flag: 'listen', path: 'engine.listen', valueName: 'HOST:PORT', command: 'engine' },
 ] as const satisfies readonly ConfigFlagSpec[];
 
 export type ConfigFlagName = (typeof CONFIG_FLAGS)[number]['flag'];

@@ -9,6 +9,9 @@ export interface SchemaNode {
   minimum?: number;
   maximum?: number;
   minLength?: number;
+  /** A regular expression (ajv `pattern`); describe.ts words it with `examples`. */
+  pattern?: string;
+  examples?: readonly unknown[];
   anyOf?: readonly SchemaNode[];
   properties?: Readonly<Record<string, SchemaNode>>;
   additionalProperties?: boolean;

@@ -3,6 +3,7 @@
 // and add it to `sections` and `GatehouseConfig` below; env variables, --set and docs checks follow.
 import type { SchemaNode } from './schema-node.js';
 import { type CodecConfig, codecSchema } from './sections/codec.js';
+import { type EngineConfig, engineSchema } from './sections/engine.js';
 import { type LogConfig, logSchema } from './sections/log.js';
 import { type ProxyConfig, proxySchema } from './sections/proxy.js';
 
@@ -10,12 +11,14 @@ export interface GatehouseConfig {
   log: LogConfig;
   codec: CodecConfig;
   proxy: ProxyConfig;
+  engine: EngineConfig;
 }
 
 export const sections = {
   log: logSchema,
   codec: codecSchema,
   proxy: proxySchema,
+  engine: engineSchema,
 } as const satisfies Record<keyof GatehouseConfig, SchemaNode>;
 
 export const configSchema: SchemaNode = {

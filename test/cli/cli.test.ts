@@ -1,11 +1,12 @@
 // The gatehouse CLI as users run it: `node dist/src/cli/main.js ...` in a child process.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
+import { GuacTestClient } from '../helpers/guacd-client.js';
 import { fromRoot } from '../helpers/paths.js';
 
 const MAIN = fromRoot('dist', 'src', 'cli', 'main.js');
@@ -50,6 +51,46 @@ interface LogRecord {
 
 const HINT = "Run 'gatehouse --help' for usage.";
 
+/** `gatehouse engine ...` running in the background, with its JSON log records as they come. */
+interface EngineProcess {
+  child: ChildProcess;
+  records: (LogRecord & { level: number; listen?: { host: string; port: number } })[];
+  /** The first record matching `test`, waiting up to 10 s. */
+  waitFor(test: (r: EngineProcess['records'][number]) => boolean): Promise<EngineProcess['records'][number]>;
+  exit: Promise<number | null>;
+}
+
+function startEngine(args: string[]): EngineProcess {
+  const child = spawn(process.execPath, [MAIN, 'engine', '--log-format', 'json', ...args], {
+    env: baseEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const records: EngineProcess['records'] = [];
+  let buffered = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines) if (line.trim() !== '') records.push(JSON.parse(line));
+  });
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    records,
+    exit,
+    async waitFor(test) {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const hit = records.find(test);
+        if (hit) return hit;
+        if (Date.now() > deadline || child.exitCode !== null)
+          throw new Error(`log record not seen: ${JSON.stringify(records)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
+}
+
 describe('gatehouse CLI', { concurrency: true }, () => {
   it('--help lists only the commands that work, and exits 0', async () => {
     const r = await gatehouse(['--help']);
@@ -58,7 +99,7 @@ describe('gatehouse CLI', { concurrency: true }, () => {
     const commands = r.stdout.split('Commands:\n')[1]?.split('\n\n')[0] ?? '';
     assert.deepEqual(
       commands.split('\n').map((l) => l.trim().split(/\s+/)[0]),
-      ['all', 'config'],
+      ['all', 'config', 'engine'],
     );
     for (const flag of [
       '--config',
@@ -70,8 +111,8 @@ describe('gatehouse CLI', { concurrency: true }, () => {
     ]) {
       assert.ok(r.stdout.includes(flag), flag);
     }
-    for (const reserved of ['webapp', 'engine', 'token'])
-      assert.ok(!r.stdout.includes(` ${reserved} `), reserved);
+    for (const reserved of ['webapp', 'token']) assert.ok(!r.stdout.includes(` ${reserved} `), reserved);
+    assert.ok(!r.stdout.includes('--listen'), '--listen is an option of engine only');
   });
 
   it('COMMAND --help shows that command', async () => {
@@ -108,7 +149,7 @@ describe('gatehouse CLI', { concurrency: true }, () => {
   });
 
   it('reserved role commands are not available yet: exit 2', async () => {
-    const names = ['webapp', 'proxy', 'engine', 'token'];
+    const names = ['webapp', 'proxy', 'token'];
     const results = await Promise.all(names.map((name) => gatehouse([name])));
     results.forEach((r, i) => {
       assert.equal(r.code, 2);
@@ -128,12 +169,14 @@ describe('gatehouse CLI', { concurrency: true }, () => {
       log: { level: 'warn', format: 'auto' },
       codec: { impl: 'ts' },
       proxy: { clusterSize: 3 },
+      engine: { listen: '127.0.0.1:4822', handshakeTimeoutMs: 15000 },
     });
     assert.equal(json.code, 0, json.stderr);
     assert.deepEqual(JSON.parse(json.stdout), {
       log: { level: 'warn', format: 'json' },
       codec: { impl: 'auto' },
       proxy: { clusterSize: 3 },
+      engine: { listen: '127.0.0.1:4822', handshakeTimeoutMs: 15000 },
     });
   });
 
@@ -226,5 +269,47 @@ describe('gatehouse CLI', { concurrency: true }, () => {
     const bad = await gatehouse(['all', '--guac-cluster-size', '0']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /proxy\.clusterSize: invalid value 0 \(from flag --guac-cluster-size\)/);
+  });
+
+  it('engine --listen serves the guacd handshake; SIGTERM closes it with SESSION_CLOSED and exits 0', async () => {
+    const engine = startEngine(['--listen', '127.0.0.1:0']);
+    try {
+      const started = await engine.waitFor((r) => r.listen !== undefined);
+      assert.match(started.msg ?? '', /guacd-compatible listener on 127\.0\.0\.1:\d+ \(protocols: /);
+      const port = started.listen!.port;
+
+      const refused = await GuacTestClient.open(port);
+      refused.send('select', 'no-such-protocol');
+      const error = await refused.expect('error');
+      assert.match(error.args[0] ?? '', /^No such protocol "no-such-protocol"/);
+      assert.equal(error.args[1], '768');
+      await refused.waitClosed();
+
+      const waiting = await GuacTestClient.open(port);
+      await new Promise((r) => setTimeout(r, 100));
+      engine.child.kill('SIGTERM');
+      const shutdown = await waiting.expect('error');
+      assert.deepEqual(shutdown.args, ['The server is shutting down', String(0x020b)]);
+      assert.equal(await engine.exit, 0);
+      assert.ok(engine.records.some((r) => r.msg === 'engine: stopped'));
+    } finally {
+      engine.child.kill('SIGKILL');
+    }
+  });
+
+  it('engine: a bad --listen exits 2 naming the flag; a busy port exits 1 with a fatal log line', async () => {
+    const bad = await gatehouse(['engine', '--listen', 'localhost']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /engine\.listen: invalid value "localhost" \(from flag --listen\)/);
+
+    const first = startEngine(['--listen', '127.0.0.1:0']);
+    try {
+      const port = (await first.waitFor((r) => r.listen !== undefined)).listen!.port;
+      const busy = await gatehouse(['engine', '--log-format', 'json', '--listen', `127.0.0.1:${port}`]);
+      assert.equal(busy.code, 1);
+      assert.match(busy.stdout, /"level":60.*cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
+    } finally {
+      first.child.kill('SIGKILL');
+    }
   });
 });

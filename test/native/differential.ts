@@ -57,17 +57,7 @@ export function assertSameOnChunks(
   assert.deepEqual(nativeTrace, tsTrace, 'native framer vs TypeScript framer (results, errors, bytesSeen)');
 }
 
-/** Deterministic PRNG (mulberry32) for chunkings outside fast-check. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng as prng } from '../helpers/rng.js';
 
 /** A random chunking: cut points drawn from `rand`, sizes biased small or large. */
 export function randomChunks(bytes: Uint8Array, rand: () => number): Uint8Array[] {

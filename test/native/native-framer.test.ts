@@ -11,6 +11,7 @@ import { NativeGuacamoleFramer } from '../../src/native/native-framer.js';
 import { createFramer, framerImplementation } from '../../src/native/select-framer.js';
 import { GuacamoleProtocolError, ScanErrorCode } from '../../src/protocol/guacamole/errors.js';
 import { GuacamoleFramer } from '../../src/protocol/guacamole/framer.js';
+import { GuacamoleParser } from '../../src/protocol/guacamole/parser.js';
 import {
   adversarialStream,
   bytesOf,
@@ -20,7 +21,7 @@ import {
   validStream,
   withChunking,
 } from '../helpers/guac-arbitraries.js';
-import { driveFramer, expectedFramerRun } from '../helpers/guac-drive.js';
+import { driveFramer, driveParser, expectedFramerRun } from '../helpers/guac-drive.js';
 import { SEEDS } from '../helpers/guac-seeds.js';
 import { assertSameOnChunks, blobStream } from './differential.js';
 
@@ -223,6 +224,26 @@ describe('NativeGuacamoleFramer: differential properties (native = TypeScript = 
         assertSameOnChunks(bytes, chunks, limits);
       }),
       { numRuns: Math.max(50, RUNS >> 2) },
+    );
+  });
+});
+
+describe('GuacamoleParser over the native framer', { skip }, () => {
+  test('same instructions per feed, same errors, same counters as the default parser', () => {
+    const stream = fc.oneof(adversarialStream(), validStream(8), blobStream());
+    fc.assert(
+      fc.property(withChunking(stream, 16), maybeSmallLimits(), ({ chunks }, limits) => {
+        const native = new GuacamoleParser(limits, createFramer({ impl: 'native', limits }));
+        const ts = new GuacamoleParser(limits);
+        assert.deepEqual(driveParser(native, chunks), driveParser(ts, chunks));
+        assert.equal(native.bytesSeen, ts.bytesSeen);
+        assert.equal(native.bufferedBytes, ts.bufferedBytes);
+        assert.deepEqual(
+          native.failure && { ...native.failure, message: native.failure.message },
+          ts.failure && { ...ts.failure, message: ts.failure.message },
+        );
+      }),
+      { numRuns: RUNS },
     );
   });
 });

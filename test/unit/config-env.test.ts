@@ -17,6 +17,8 @@ describe('environment variables', () => {
         ['GATEHOUSE_LOG__FORMAT', 'log.format'],
         ['GATEHOUSE_CODEC__IMPL', 'codec.impl'],
         ['GATEHOUSE_PROXY__CLUSTER_SIZE', 'proxy.clusterSize'],
+        ['GATEHOUSE_ENGINE__LISTEN', 'engine.listen'],
+        ['GATEHOUSE_ENGINE__HANDSHAKE_TIMEOUT_MS', 'engine.handshakeTimeoutMs'],
         ['GATEHOUSE_CODEC_IMPL', 'codec.impl'],
       ],
     );
@@ -29,12 +31,15 @@ describe('environment variables', () => {
         GATEHOUSE_LOG__FORMAT: 'json',
         GATEHOUSE_CODEC__IMPL: 'native',
         GATEHOUSE_PROXY__CLUSTER_SIZE: '16',
+        GATEHOUSE_ENGINE__LISTEN: '[::1]:4823',
+        GATEHOUSE_ENGINE__HANDSHAKE_TIMEOUT_MS: '5000',
       },
     });
     assert.deepEqual(config, {
       log: { level: 'debug', format: 'json' },
       codec: { impl: 'native' },
       proxy: { clusterSize: 16 },
+      engine: { listen: '[::1]:4823', handshakeTimeoutMs: 5000 },
     });
   });
 

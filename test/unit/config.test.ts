@@ -12,6 +12,7 @@ import { fromRoot } from '../helpers/paths.js';
 import { load, tempDir } from './config-helpers.js';
 
 const tmp = tempDir();
+const ENGINE_DEFAULTS = { listen: '127.0.0.1:4822', handshakeTimeoutMs: 15000 };
 after(() => tmp.remove());
 
 describe('defaults', () => {
@@ -21,10 +22,18 @@ describe('defaults', () => {
       log: { level: 'info', format: 'auto' },
       codec: { impl: 'auto' },
       proxy: { clusterSize: 'auto' },
+      engine: { listen: '127.0.0.1:4822', handshakeTimeoutMs: 15000 },
     });
     assert.equal(file, undefined);
     for (const source of Object.values(sources)) assert.deepEqual(source, { kind: 'default' });
-    assert.deepEqual(Object.keys(sources), ['log.level', 'log.format', 'codec.impl', 'proxy.clusterSize']);
+    assert.deepEqual(Object.keys(sources), [
+      'log.level',
+      'log.format',
+      'codec.impl',
+      'proxy.clusterSize',
+      'engine.listen',
+      'engine.handshakeTimeoutMs',
+    ]);
   });
 
   it('every key has a default, so the defaults alone are a complete configuration', () => {
@@ -91,6 +100,7 @@ describe('precedence: defaults < file < environment < flags', () => {
       log: { level: 'warn', format: 'json' },
       codec: { impl: 'native' },
       proxy: { clusterSize: 2 },
+      engine: ENGINE_DEFAULTS,
     });
   });
 
@@ -100,6 +110,7 @@ describe('precedence: defaults < file < environment < flags', () => {
       log: { level: 'warn', format: 'pretty' },
       codec: { impl: 'ts' },
       proxy: { clusterSize: 3 },
+      engine: ENGINE_DEFAULTS,
     });
     assert.deepEqual(sources['proxy.clusterSize'], {
       kind: 'env',
@@ -122,6 +133,7 @@ describe('precedence: defaults < file < environment < flags', () => {
       log: { level: 'trace', format: 'json' },
       codec: { impl: 'ts' },
       proxy: { clusterSize: 5 },
+      engine: ENGINE_DEFAULTS,
     });
     assert.deepEqual(sources['proxy.clusterSize'], { kind: 'flag', flag: '--guac-cluster-size' });
     assert.deepEqual(sources['log.level'], { kind: 'flag', flag: '--set log.level' });
@@ -148,6 +160,7 @@ describe('flags', () => {
       log: { level: 'debug', format: 'pretty' },
       codec: { impl: 'native' },
       proxy: { clusterSize: 256 },
+      engine: ENGINE_DEFAULTS,
     });
   });
 

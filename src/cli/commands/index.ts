@@ -3,6 +3,7 @@
 import { EXIT } from '../io.js';
 import { allCommand } from './all.js';
 import { configCommand } from './config.js';
+import { engineCommand } from './engine.js';
 import type { Command } from './types.js';
 
 function reserved(name: string, summary: string): Command {
@@ -19,9 +20,9 @@ function reserved(name: string, summary: string): Command {
 export const COMMANDS: readonly Command[] = [
   allCommand,
   configCommand,
+  engineCommand,
   reserved('webapp', 'run the webapp role (broker)'),
   reserved('proxy', 'run the proxy role (Guacamole WebSocket tunnel, connection managers)'),
-  reserved('engine', 'run the engine role (guacd-compatible listener)'),
   reserved('token', 'mint or inspect connection tokens'),
 ];
 

@@ -1,12 +1,13 @@
 /**
- * Guacamole instruction parser: the framer's state machine (docs/guacamole-codec.md) plus decoding.
- * It accepts and rejects exactly what GuacamoleFramer does, at the same byte, and returns the completed
- * instructions with their values decoded. It keeps only the bytes of the incomplete trailing instruction
+ * Guacamole instruction parser: a Framer (docs/guacamole-codec.md) finds and validates the instructions,
+ * then decodeInstruction decodes the complete ones. So the parser accepts and rejects exactly what its framer
+ * does, at the same byte, with the same error. It keeps only the bytes of the incomplete trailing instruction
  * (at most maxInstructionBytes), so characters and instructions may be split across chunks anywhere.
  */
 import { Buffer } from 'node:buffer';
-import { asciiRunEnd } from './ascii.js';
-import { GuacamoleProtocolError, ScanErrorCode } from './errors.js';
+import { decodeInstruction } from './decode-validated.js';
+import { GuacamoleProtocolError } from './errors.js';
+import { type Framer, GuacamoleFramer } from './framer.js';
 import { type GuacamoleLimits, resolveLimits } from './limits.js';
 
 export interface Instruction {
@@ -14,69 +15,48 @@ export interface Instruction {
   args: string[];
 }
 
-const LENGTH = 0;
-const VALUE = 1;
-const SEPARATOR = 2;
-
-const DIGIT_0 = 0x30;
-const DOT = 0x2e;
-const COMMA = 0x2c;
-const SEMICOLON = 0x3b;
-
-/** ASCII values up to this many bytes are built with String.fromCharCode; longer ones by Buffer. */
-const SHORT_ASCII = 16;
-
-/** Decodes bytes [start, end) of `src`, which hold `codepoints` codepoints of valid UTF-8. */
-function decodeValue(src: Buffer, start: number, end: number, codepoints: number): string {
-  const n = end - start;
-  if (n !== codepoints) return src.toString('utf8', start, end);
-  // One byte per codepoint: pure ASCII.
-  if (n <= SHORT_ASCII) {
-    let s = '';
-    for (let k = start; k < end; k++) s += String.fromCharCode(src[k] as number);
-    return s;
-  }
-  return src.toString('latin1', start, end);
-}
+const EMPTY = Buffer.alloc(0);
 
 export class GuacamoleParser {
   readonly limits: Readonly<GuacamoleLimits>;
-  private readonly maxElementLength: number;
-  private readonly maxElements: number;
+  private readonly framer: Framer;
   private readonly maxInstructionBytes: number;
-
-  // Scanner state, as in GuacamoleFramer.
-  private phase = LENGTH;
-  private length = 0;
-  private digits = 0;
-  private remaining = 0;
-  private utf8Need = 0;
-  private utf8Lo = 0x80;
-  private utf8Hi = 0xbf;
-  private elements = 0;
-  private instructionBytes = 0;
-  private seen = 0;
   private error: GuacamoleProtocolError | null = null;
 
-  // Elements of the current instruction, as byte offsets relative to its first byte (reused).
-  private readonly starts: number[] = [];
-  private readonly ends: number[] = [];
-  private readonly codepoints: number[] = [];
-
   // Bytes of the incomplete instruction carried over from earlier chunks.
-  private pending: Buffer = Buffer.alloc(0);
+  private pending: Buffer = EMPTY;
   private pendingLength = 0;
 
-  constructor(limits?: Partial<GuacamoleLimits>) {
+  /**
+   * Unset limits default to guacd's (DEFAULT_LIMITS); invalid ones throw RangeError. `framer` defaults to
+   * a new GuacamoleFramer(limits); another one (the native framer, say) must be fresh and enforce these same
+   * limits, since the parser bounds its buffer by maxInstructionBytes. A framer whose `limits` property
+   * differs is refused with a RangeError.
+   */
+  constructor(limits?: Partial<GuacamoleLimits>, framer?: Framer) {
     this.limits = resolveLimits(limits);
-    this.maxElementLength = this.limits.maxElementLength;
-    this.maxElements = this.limits.maxElements;
     this.maxInstructionBytes = this.limits.maxInstructionBytes;
+    if (framer === undefined) {
+      this.framer = new GuacamoleFramer(this.limits);
+      return;
+    }
+    const theirs = (framer as { limits?: Readonly<GuacamoleLimits> }).limits;
+    if (
+      theirs !== undefined &&
+      (theirs.maxElementLength !== this.limits.maxElementLength ||
+        theirs.maxElements !== this.limits.maxElements ||
+        theirs.maxInstructionBytes !== this.limits.maxInstructionBytes)
+    ) {
+      throw new RangeError(
+        `framer limits ${JSON.stringify(theirs)} differ from the parser's ${JSON.stringify(this.limits)}`,
+      );
+    }
+    this.framer = framer;
   }
 
   /** Total bytes passed to feed(), the chunk that failed included. */
   get bytesSeen(): number {
-    return this.seen;
+    return this.framer.bytesSeen;
   }
 
   /** Bytes of the incomplete trailing instruction currently held. */
@@ -95,150 +75,38 @@ export class GuacamoleParser {
    */
   feed(chunk: Uint8Array): Instruction[] {
     if (this.error !== null) throw this.error;
+    let end: number;
+    try {
+      end = this.framer.push(chunk);
+    } catch (err) {
+      if (err instanceof GuacamoleProtocolError) {
+        this.error = err;
+        this.pending = EMPTY;
+        this.pendingLength = 0;
+      }
+      throw err;
+    }
 
-    const out: Instruction[] = [];
     const n = chunk.length;
-    const src = Buffer.from(chunk.buffer, chunk.byteOffset, n);
-    const maxInstructionBytes = this.maxInstructionBytes;
-    const maxElements = this.maxElements;
-    const maxElementLength = this.maxElementLength;
-    const starts = this.starts;
-    const ends = this.ends;
-    const codepoints = this.codepoints;
-    let phase = this.phase;
-    let length = this.length;
-    let digits = this.digits;
-    let remaining = this.remaining;
-    let need = this.utf8Need;
-    let lo = this.utf8Lo;
-    let hi = this.utf8Hi;
-    let elements = this.elements;
-    let ib = this.instructionBytes;
-    let instructionStart = 0; // index in chunk of the current instruction's first byte (or 0 if pending)
-    let code = 0;
-    let i = 0;
-
-    while (i < n) {
-      if (phase === VALUE && need === 0) {
-        let end = i + remaining;
-        if (end > n) end = n;
-        const budgetEnd = i + (maxInstructionBytes - ib);
-        if (end > budgetEnd) end = budgetEnd;
-        const j = asciiRunEnd(chunk, i, end);
-        if (j > i) {
-          remaining -= j - i;
-          ib += j - i;
-          i = j;
-          if (remaining === 0) phase = SEPARATOR;
-          continue;
-        }
-      }
-
-      const b = chunk[i] as number;
-      if (++ib > maxInstructionBytes) {
-        code = ScanErrorCode.INSTRUCTION_TOO_LONG;
-        break;
-      }
-
-      if (phase === LENGTH) {
-        if (digits === 0 && ++elements > maxElements) {
-          code = ScanErrorCode.TOO_MANY_ELEMENTS;
-          break;
-        }
-        const d = b - DIGIT_0;
-        if (d >= 0 && d <= 9) {
-          length = length * 10 + d;
-          digits++;
-          if (length > maxElementLength) {
-            code = ScanErrorCode.ELEMENT_TOO_LONG;
-            break;
-          }
-        } else if (b === DOT && digits > 0) {
-          starts[elements - 1] = ib;
-          codepoints[elements - 1] = length;
-          if (length === 0) {
-            phase = SEPARATOR;
-          } else {
-            remaining = length;
-            phase = VALUE;
-          }
-        } else {
-          code = ScanErrorCode.BAD_LENGTH;
-          break;
-        }
-      } else if (phase === VALUE) {
-        if (need === 0) {
-          if (b < 0x80) {
-            if (--remaining === 0) phase = SEPARATOR;
-          } else if (b >= 0xc2 && b <= 0xdf) {
-            need = 1;
-          } else if (b >= 0xe0 && b <= 0xef) {
-            need = 2;
-            if (b === 0xe0) lo = 0xa0;
-            else if (b === 0xed) hi = 0x9f;
-          } else if (b >= 0xf0 && b <= 0xf4) {
-            need = 3;
-            if (b === 0xf0) lo = 0x90;
-            else if (b === 0xf4) hi = 0x8f;
-          } else {
-            code = ScanErrorCode.INVALID_UTF8;
-            break;
-          }
-        } else {
-          if (b < lo || b > hi) {
-            code = ScanErrorCode.INVALID_UTF8;
-            break;
-          }
-          lo = 0x80;
-          hi = 0xbf;
-          if (--need === 0 && --remaining === 0) phase = SEPARATOR;
-        }
-      } else if (b === COMMA) {
-        ends[elements - 1] = ib - 1;
-        phase = LENGTH;
-        length = 0;
-        digits = 0;
-      } else if (b === SEMICOLON) {
-        ends[elements - 1] = ib - 1;
-        if (this.pendingLength > 0) {
-          this.append(chunk, 0, i + 1);
-          out.push(this.build(this.pending, 0, elements));
-          this.pendingLength = 0;
-        } else {
-          out.push(this.build(src, instructionStart, elements));
-        }
-        instructionStart = i + 1;
-        phase = LENGTH;
-        length = 0;
-        digits = 0;
-        elements = 0;
-        ib = 0;
-      } else {
-        code = ScanErrorCode.BAD_SEPARATOR;
-        break;
-      }
-      i++;
+    if (end < 0) {
+      if (n > 0) this.append(chunk, 0, n);
+      return [];
     }
-
-    if (code !== 0) {
-      const error = new GuacamoleProtocolError(code, this.seen + i, this.limits);
-      this.error = error;
-      this.seen += n;
-      this.pending = Buffer.alloc(0);
+    const out: Instruction[] = [];
+    let pos = 0;
+    const held = this.pendingLength;
+    if (held > 0) {
+      // The first instruction began in an earlier chunk. It ends at or before `end`, and within
+      // maxInstructionBytes of its start: complete it in `pending`, then decode the rest in place.
+      this.append(chunk, 0, Math.min(end, this.maxInstructionBytes - held));
+      pos = decodeInstruction(this.pending, 0, this.pendingLength, out) - held;
       this.pendingLength = 0;
-      throw error;
     }
-    if (instructionStart < n) this.append(chunk, instructionStart, n);
-    this.phase = phase;
-    this.length = length;
-    this.digits = digits;
-    this.remaining = remaining;
-    this.utf8Need = need;
-    this.utf8Lo = lo;
-    this.utf8Hi = hi;
-    this.elements = elements;
-    this.instructionBytes = ib;
-    this.seen += n;
+    if (pos < end) {
+      const src = Buffer.from(chunk.buffer, chunk.byteOffset, n);
+      while (pos < end) pos = decodeInstruction(src, pos, end, out);
+    }
+    if (end < n) this.append(chunk, end, n);
     return out;
   }
 
@@ -255,28 +123,5 @@ export class GuacamoleParser {
     }
     this.pending.set(chunk.subarray(from, to), this.pendingLength);
     this.pendingLength = needed;
-  }
-
-  /** Decodes the instruction whose first byte is src[base], with `count` elements. */
-  private build(src: Buffer, base: number, count: number): Instruction {
-    const starts = this.starts;
-    const ends = this.ends;
-    const codepoints = this.codepoints;
-    const opcode = decodeValue(
-      src,
-      base + (starts[0] as number),
-      base + (ends[0] as number),
-      codepoints[0] as number,
-    );
-    const args = new Array<string>(count - 1);
-    for (let k = 1; k < count; k++) {
-      args[k - 1] = decodeValue(
-        src,
-        base + (starts[k] as number),
-        base + (ends[k] as number),
-        codepoints[k] as number,
-      );
-    }
-    return { opcode, args };
   }
 }
