@@ -33,6 +33,7 @@ const OPTIONS: Partial<RfbClientOptions> = {
   password: 'pw',
   extendedClipboard: {
     active: true,
+    legacyFallback: false,
     handleServerPayload: (p) => ({ text: String(p.length), replies: [p.subarray(0, 4)] }),
     sendText: () => [],
   },

@@ -172,8 +172,9 @@ describe('RfbClient after the handshake', { timeout: 30_000 }, () => {
 
   test('extended clipboard hook', () => {
     const seen: Uint8Array[] = [];
-    const handler: ExtendedClipboardHandler & { active: boolean } = {
+    const handler: ExtendedClipboardHandler & { active: boolean; legacyFallback: boolean } = {
       active: false,
+      legacyFallback: false,
       handleServerPayload(payload) {
         seen.push(payload.slice());
         handler.active = true;
@@ -194,6 +195,12 @@ describe('RfbClient after the handshake', { timeout: 30_000 }, () => {
     assert.deepEqual(c.takeOutput(), encodeClientCutTextExtended(Uint8Array.of(9, 9)));
     c.clipboard('after');
     assert.deepEqual(c.takeOutput(), encodeClientCutTextExtended(ascii('P:after')));
+    handler.legacyFallback = true; // a libvncserver server: classic message first, then the extended one
+    c.clipboard('both');
+    assert.deepEqual(
+      c.takeOutput(),
+      concat(encodeClientCutText(ascii('both')), encodeClientCutTextExtended(ascii('P:both'))),
+    );
   });
 
   test('the reader is trimmed after a large rectangle', () => {

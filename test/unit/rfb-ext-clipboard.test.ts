@@ -32,7 +32,7 @@ const flagsOf = (payload: Uint8Array | undefined): number => {
 /** Reads back the text of a provide payload we built. */
 function providedText(payload: Uint8Array): string {
   assert.equal(flagsOf(payload), F.Provide | F.Text);
-  const body = zlib.inflateSync(payload.subarray(4));
+  const body = zlib.inflateSync(payload.subarray(4), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
   const size = body.readUInt32BE(0);
   assert.equal(body.length, 4 + size);
   assert.equal(body[4 + size - 1], 0, 'NUL-terminated');

@@ -44,6 +44,11 @@ export const DEFAULT_VNC_TIMEOUTS: Readonly<VncTimeouts> = Object.freeze({
 /** Tight JPEG quality asked of the server when the client takes JPEG and lossy output is allowed. */
 const TIGHT_QUALITY = 8;
 const MAX_CLIPBOARD_BYTES = 1 << 20;
+/**
+ * Bytes queued towards a VNC server that does not read them, above which the session ends (otherwise a
+ * client pasting into a stalled server would grow the socket's write queue without bound).
+ */
+export const MAX_UPSTREAM_QUEUE_BYTES = 8 << 20;
 
 export class VncSession implements EngineSession {
   readonly ended: Promise<SessionEnd>;
@@ -99,7 +104,8 @@ export class VncSession implements EngineSession {
       streams: this.streams,
     });
     this.inbound = new InboundStreams({
-      refuseClipboard: params.disablePaste,
+      // read-only sends nothing to the server (as guacd): refuse the paste rather than ack and drop it.
+      refuseClipboard: params.disablePaste || params.readOnly,
       maxBytes: MAX_CLIPBOARD_BYTES,
     });
     if (params.skippedEncodings.length > 0) {
@@ -221,13 +227,21 @@ export class VncSession implements EngineSession {
 
   private flushToServer(): void {
     const out = this.rfb.takeOutput();
-    if (out && this.state !== 'ended' && this.socket.writable) this.socket.write(out);
+    if (!out || this.state === 'ended' || !this.socket.writable) return;
+    this.socket.write(out);
+    const queued = this.socket.writableLength;
+    if (queued > MAX_UPSTREAM_QUEUE_BYTES) {
+      this.end(
+        STATUS.UPSTREAM_TIMEOUT,
+        `The VNC server is not reading its data (${queued} bytes queued for it)`,
+      );
+    }
   }
 
   /** Stops reading the VNC server while the client's side is backed up. */
   private applyBackpressure(): void {
     const sink = this.opts.sink;
-    if (this.pausedForClient || sink.bufferedBytes <= sink.highWaterMark) return;
+    if (this.state === 'ended' || this.pausedForClient || sink.bufferedBytes <= sink.highWaterMark) return;
     this.pausedForClient = true;
     this.socket.pause();
     sink.onDrain(() =>

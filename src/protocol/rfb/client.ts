@@ -247,16 +247,16 @@ export class RfbClient {
       this.pendingClipboard = text;
       return;
     }
-    if (this.ext?.active) {
-      for (const p of this.ext.sendText(text)) this.output.push(encodeClientCutTextExtended(p));
-      return;
+    const ext = this.ext?.active ? this.ext : undefined;
+    if (!ext || ext.legacyFallback) {
+      const bytes = encodeClipboardText(text, this.options.clipboardEncoding);
+      this.output.push(
+        encodeClientCutText(
+          truncateEncoded(bytes, this.limits.maxCutTextBytes, this.options.clipboardEncoding),
+        ),
+      );
     }
-    const bytes = encodeClipboardText(text, this.options.clipboardEncoding);
-    this.output.push(
-      encodeClientCutText(
-        truncateEncoded(bytes, this.limits.maxCutTextBytes, this.options.clipboardEncoding),
-      ),
-    );
+    if (ext) for (const p of ext.sendText(text)) this.output.push(encodeClientCutTextExtended(p));
   }
 
   /** SetDesktopSize, only when the server supports ExtendedDesktopSize; otherwise ignored. */

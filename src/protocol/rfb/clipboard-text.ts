@@ -103,4 +103,10 @@ export interface ExtendedClipboardHandler {
   readonly active: boolean;
   /** Local clipboard text: payloads to send (ClientCutText with negated length). */
   sendText(text: string): Uint8Array[];
+  /**
+   * True when local text should also go as a classic ClientCutText before the extended messages: servers
+   * built on libvncserver (x11vnc) announce the extension without the notify action and accept `provide`,
+   * yet do not hand its UTF-8 text to the application, so only the classic message reaches the X clipboard.
+   */
+  readonly legacyFallback: boolean;
 }

@@ -10,7 +10,7 @@
  * The server announces caps; we answer with ours, then: notify(text) → request(text) → provide; request
  * → provide of our last text; peek → notify. Inflation is bounded (zlib bombs) and text is capped.
  */
-import { deflateSync } from 'node:zlib';
+import { constants, deflateSync } from 'node:zlib';
 import type { ExtendedClipboardHandler } from './clipboard-text.js';
 import { InflateStream } from './decoders/inflate.js';
 import { RfbProtocolError } from './decoders/types.js';
@@ -68,6 +68,11 @@ export class ExtendedClipboard implements ExtendedClipboardHandler {
 
   get enabled(): boolean {
     return this.active;
+  }
+
+  /** See ExtendedClipboardHandler.legacyFallback: the server takes `provide` but not `notify`. */
+  get legacyFallback(): boolean {
+    return this.active && (this.serverActions & ExtClipboardFlag.Notify) === 0;
   }
 
   /** A ServerCutText's payload (the |length| bytes after a negative length). */
@@ -170,7 +175,9 @@ export class ExtendedClipboard implements ExtendedClipboardHandler {
     const record = new Uint8Array(4 + body.length);
     new DataView(record.buffer).setUint32(0, body.length);
     record.set(body, 4);
-    const zipped = deflateSync(record);
+    // Sync-flushed, not finished: libvncserver (x11vnc) treats Z_STREAM_END inside a record as an inflate
+    // error and drops the client; TigerVNC and noVNC read either form.
+    const zipped = deflateSync(record, { finishFlush: constants.Z_SYNC_FLUSH });
     const out = new Uint8Array(4 + zipped.length);
     new DataView(out.buffer).setUint32(0, ExtClipboardFlag.Provide | ExtClipboardFlag.Text);
     out.set(zipped, 4);
