@@ -1,4 +1,4 @@
-// `gatehouse all`: the single-server install. In this version it validates the configuration, reports the
+// `gatehouse all`: the single-server install. Until the webapp and proxy exist it validates the configuration, reports the
 // codec implementation and the plan (webapp, proxy with N connection managers, engine), and exits 0.
 import { resolveClusterSize } from '../../config/sections/proxy.js';
 import { detectCodec } from '../codec.js';
@@ -11,8 +11,9 @@ export const allCommand: Command = {
   name: 'all',
   summary: 'run the single-server install: webapp, proxy and engine',
   description:
-    'Runs every role in one install (what `npm start` runs). In this version the roles are not implemented\n' +
-    'yet: it validates the configuration, reports the codec implementation and the plan, and exits 0.',
+    'Runs every role in one install (what `npm start` runs). In this version the webapp and proxy roles are\n' +
+    'not implemented yet: it validates the configuration, reports the codec implementation and the plan, and\n' +
+    "exits 0. The engine role already runs on its own: 'gatehouse engine'.",
   options: [],
   available: true,
   async run({ values, io }) {
@@ -40,13 +41,14 @@ export const allCommand: Command = {
     );
 
     const managers = resolveClusterSize(config.proxy.clusterSize);
-    const plan = { roles: ['webapp', 'proxy', 'engine'], connectionManagers: managers, implemented: [] };
+    const plan = { roles: ['webapp', 'proxy', 'engine'], connectionManagers: managers, implemented: ['engine'] };
     log.info(
       { plan },
       `plan: webapp (broker), proxy with ${managers} connection manager${managers === 1 ? '' : 's'}, engine`,
     );
     log.warn(
-      `webapp, proxy and engine are not implemented yet in gatehouse ${version}; nothing to run, exiting`,
+      `webapp and proxy are not implemented yet in gatehouse ${version}; nothing to run, exiting ` +
+        "(the engine role runs on its own: 'gatehouse engine')",
     );
     return EXIT.OK;
   },
