@@ -41,7 +41,11 @@ export const allCommand: Command = {
     );
 
     const managers = resolveClusterSize(config.proxy.clusterSize);
-    const plan = { roles: ['webapp', 'proxy', 'engine'], connectionManagers: managers, implemented: ['engine'] };
+    const plan = {
+      roles: ['webapp', 'proxy', 'engine'],
+      connectionManagers: managers,
+      implemented: ['engine'],
+    };
     log.info(
       { plan },
       `plan: webapp (broker), proxy with ${managers} connection manager${managers === 1 ? '' : 's'}, engine`,

@@ -268,7 +268,7 @@ export class VncSession implements EngineSession {
     const phase = this.rfb.phase;
     if (this.state === 'connecting') {
       this.end(STATUS.UPSTREAM_NOT_FOUND, `Unable to connect to the VNC server at ${this.target()}`);
-    } else if (phase === 'security-result' || phase === 'failure-reason') {
+    } else if ((phase === 'security-result' || phase === 'failure-reason') && this.rfb.securityType === 2) {
       this.end(STATUS.CLIENT_UNAUTHORIZED, 'The VNC server closed the connection during authentication');
     } else if (this.state === 'handshake') {
       this.end(STATUS.UPSTREAM_ERROR, `The VNC server closed the connection during the handshake (${phase})`);

@@ -164,6 +164,11 @@ export class RfbClient {
     return this.hs.version;
   }
 
+  /** The security type the handshake chose (1 None, 2 VNC Authentication), or null before. */
+  get securityType(): number | null {
+    return this.hs.security;
+  }
+
   get desktopName(): string {
     return this.name;
   }

@@ -80,6 +80,7 @@ export function negotiateVersion(line: Uint8Array): RfbVersion {
 export class RfbHandshake {
   private state: HandshakePhase = 'protocol-version';
   private negotiated: RfbVersion = '3.8';
+  private securityType: number | null = null;
   /** Status and prefix for the failure reason being read. */
   private failure = { status: STATUS.UNSUPPORTED as number, prefix: '' };
 
@@ -90,6 +91,11 @@ export class RfbHandshake {
 
   get phase(): HandshakePhase {
     return this.state;
+  }
+
+  /** The security type in use (1 None, 2 VNC Authentication), or null before it was chosen. */
+  get security(): number | null {
+    return this.securityType;
   }
 
   get version(): RfbVersion {
@@ -162,6 +168,7 @@ export class RfbHandshake {
   }
 
   private chosen(type: number, offered: number[]): void {
+    this.securityType = type;
     if (type === SecurityType.VncAuth) {
       this.state = 'vnc-auth';
     } else if (type === SecurityType.None) {

@@ -37,7 +37,9 @@ export function tpixelBytes(pf: PixelFormat): number {
 export function tpixelConverter(pf: PixelFormat): PixelConverter {
   let c = tightCache.get(pf);
   if (!c) {
-    c = tpixelBytes(pf) === 3 ? RGB_BYTES : pixelConverter(pf);
+    // The wire format we request has red above blue (pixelFormatForDepth); a format with red below blue is
+    // that one with swap-red-blue applied, so the bytes R, G, B are read as B, G, R.
+    c = tpixelBytes(pf) === 3 ? (pf.redShift < pf.blueShift ? BGR_BYTES : RGB_BYTES) : pixelConverter(pf);
     tightCache.set(pf, c);
   }
   return c;
@@ -45,6 +47,8 @@ export function tpixelConverter(pf: PixelFormat): PixelConverter {
 
 /** Three bytes R, G, B. */
 const RGB_BYTES: PixelConverter = byteShuffle(0, 1, 2);
+/** The same three bytes with red and blue exchanged (swap-red-blue). */
+const BGR_BYTES: PixelConverter = byteShuffle(2, 1, 0);
 
 function threeByteCpixel(pf: PixelFormat): PixelConverter {
   const mask = (pf.redMax << pf.redShift) | (pf.greenMax << pf.greenShift) | (pf.blueMax << pf.blueShift);
