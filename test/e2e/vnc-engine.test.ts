@@ -123,7 +123,8 @@ function mismatchBox(a: Uint8Array, b: Uint8Array, tolerance: number, width: num
     let worst = 0;
     for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs((a[i + c] ?? 0) - (b[i + c] ?? 0)));
     if (worst <= tolerance) continue;
-    if (sample === '') sample = `X ${Array.from(a.subarray(i, i + 3))} vs canvas ${Array.from(b.subarray(i, i + 3))}`;
+    if (sample === '')
+      sample = `X ${Array.from(a.subarray(i, i + 3))} vs canvas ${Array.from(b.subarray(i, i + 3))}`;
     const x = (i / 4) % width;
     const y = Math.floor(i / 4 / width);
     [x0, y0, x1, y1] = [Math.min(x0, x), Math.min(y0, y), Math.max(x1, x), Math.max(y1, y)];
