@@ -66,5 +66,11 @@ async function buildAddon() {
   }
 }
 
-if (!args.has('--native-only')) buildTypeScript();
+if (!args.has('--native-only')) {
+  buildTypeScript();
+  const { copyClientAssets } = await import(
+    pathToFileURL(join(root, 'scripts', 'copy-client-assets.mjs')).href
+  );
+  copyClientAssets({ repoRoot: root });
+}
 if (!args.has('--ts-only')) await buildAddon();

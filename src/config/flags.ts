@@ -24,6 +24,7 @@ export const CONFIG_FLAGS = [
   { flag: 'codec-impl', path: 'codec.impl', valueName: 'IMPL' },
   { flag: 'guac-cluster-size', path: 'proxy.clusterSize', valueName: 'N|auto' },
   { flag: 'listen', path: 'engine.listen', valueName: 'HOST:PORT', command: 'engine' },
+  { flag: 'listen', path: 'proxy.listen', valueName: 'HOST:PORT', command: 'proxy' },
 ] as const satisfies readonly ConfigFlagSpec[];
 
 export type ConfigFlagName = (typeof CONFIG_FLAGS)[number]['flag'];
@@ -34,6 +35,8 @@ export type ConfigFlags = Partial<Record<ConfigFlagName, string>> & {
   config?: string;
   /** --set key.path=value, repeatable, applied in order. */
   set?: readonly string[];
+  /** The command being run: a command-specific flag (e.g. --listen) sets only that command's key. */
+  command?: string;
 };
 
 /** The flags layer: --set values in order, then the dedicated flags (which win over --set). */
@@ -81,8 +84,9 @@ export function flagLayer(flags: ConfigFlags): Layer {
     const key = assignment.slice(0, eq).trim();
     apply(key, assignment.slice(eq + 1), `--set ${key}`);
   }
-  for (const spec of CONFIG_FLAGS) {
-    const raw = flags[spec.flag];
+  for (const spec of CONFIG_FLAGS as readonly ConfigFlagSpec[]) {
+    if (spec.command !== undefined && flags.command !== undefined && spec.command !== flags.command) continue;
+    const raw = flags[spec.flag as ConfigFlagName];
     if (raw !== undefined) apply(spec.path, raw, `--${spec.flag}`);
   }
   return layer;

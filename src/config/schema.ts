@@ -6,11 +6,13 @@ import { type CodecConfig, codecSchema } from './sections/codec.js';
 import { type EngineConfig, engineSchema } from './sections/engine.js';
 import { type LogConfig, logSchema } from './sections/log.js';
 import { type ProxyConfig, proxySchema } from './sections/proxy.js';
+import { type ProxyAuthConfig, proxyAuthSchema } from './sections/proxy-auth.js';
 
 export interface GatehouseConfig {
   log: LogConfig;
   codec: CodecConfig;
   proxy: ProxyConfig;
+  proxyAuth: ProxyAuthConfig;
   engine: EngineConfig;
 }
 
@@ -18,6 +20,7 @@ export const sections = {
   log: logSchema,
   codec: codecSchema,
   proxy: proxySchema,
+  proxyAuth: proxyAuthSchema,
   engine: engineSchema,
 } as const satisfies Record<keyof GatehouseConfig, SchemaNode>;
 

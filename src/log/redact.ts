@@ -6,6 +6,8 @@ export const CENSOR = '[redacted]';
 /** Field names that hold secrets in log records. */
 export const SECRET_FIELDS = [
   'password',
+  'proxyToken',
+  'encryptionKey',
   'passwd',
   'passphrase',
   'secret',
@@ -44,6 +46,8 @@ const words = (name: string): string[] =>
  * (`key`, `apiKey`, `private_key`, `keys`; not `keyboardLayout`).
  */
 export function isSecretKey(name: string): boolean {
+  // Public keys are not secrets (and `gatehouse config` output must stay usable as a config file).
+  if (/^public/i.test(name)) return false;
   return SECRET_WORDS.test(name) || words(name).some((w) => w === 'key' || w === 'keys');
 }
 

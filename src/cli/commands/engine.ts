@@ -5,21 +5,9 @@ import { parseListen } from '../../config/sections/engine.js';
 import { EXIT } from '../io.js';
 import { loadConfigForCli } from '../load-config.js';
 import { commandConfigOptions } from '../options.js';
+import { nextSignal } from '../signals.js';
 import { packageVersion } from '../version.js';
 import type { Command } from './types.js';
-
-/** Resolves with the first of SIGTERM / SIGINT received, and stops listening for both. */
-function nextSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (signal: NodeJS.Signals): void => {
-      process.off('SIGTERM', on);
-      process.off('SIGINT', on);
-      resolve(signal);
-    };
-    process.on('SIGTERM', on);
-    process.on('SIGINT', on);
-  });
-}
 
 export const engineCommand: Command = {
   name: 'engine',
@@ -31,7 +19,7 @@ export const engineCommand: Command = {
   options: commandConfigOptions('engine'),
   available: true,
   async run({ values, io }) {
-    const loaded = await loadConfigForCli(values, io);
+    const loaded = await loadConfigForCli(values, io, 'engine');
     if (loaded === undefined) return EXIT.USAGE;
     const { config } = loaded;
     const { createLogger } = await import('../../log/logger.js');

@@ -4,6 +4,8 @@ import { EXIT } from '../io.js';
 import { allCommand } from './all.js';
 import { configCommand } from './config.js';
 import { engineCommand } from './engine.js';
+import { proxyCommand } from './proxy.js';
+import { tokenCommand } from './token.js';
 import type { Command } from './types.js';
 
 function reserved(name: string, summary: string): Command {
@@ -21,9 +23,9 @@ export const COMMANDS: readonly Command[] = [
   allCommand,
   configCommand,
   engineCommand,
+  proxyCommand,
   reserved('webapp', 'run the webapp role (broker)'),
-  reserved('proxy', 'run the proxy role (Guacamole WebSocket tunnel, connection managers)'),
-  reserved('token', 'mint or inspect connection tokens'),
+  tokenCommand,
 ];
 
 export const findCommand = (name: string): Command | undefined => COMMANDS.find((c) => c.name === name);
