@@ -39,6 +39,32 @@ export type ConfigFlags = Partial<Record<ConfigFlagName, string>> & {
   command?: string;
 };
 
+/**
+ * The key a misspelt dotted path most likely meant. A leaf is compared with the other leaves of its own
+ * section first (as for an unknown key in a file), so the shared `section.` prefix does not widen the typo
+ * tolerance: `proxy.size` is a fragment of `proxy.clusterSize`, not a typo of `proxy.listen`. Then whole
+ * paths of other sections (`engine.clusterSize` → `proxy.clusterSize`), then the leaf name anywhere.
+ */
+function guessKey(path: readonly string[], keys: readonly string[]): string | undefined {
+  const last = path[path.length - 1]!;
+  const prefix = `${path.slice(0, -1).join('.')}.`;
+  if (path.length > 1) {
+    const siblings = keys
+      .filter((k) => k.startsWith(prefix) && !k.slice(prefix.length).includes('.'))
+      .map((k) => k.slice(prefix.length));
+    const sibling = closest(last, siblings);
+    if (sibling !== undefined) return prefix + sibling;
+  }
+  const elsewhere = path.length > 1 ? keys.filter((k) => !k.startsWith(prefix)) : keys;
+  const whole = closest(path.join('.'), elsewhere);
+  if (whole !== undefined) return whole;
+  const leaf = closest(
+    last,
+    keys.map((k) => k.split('.').pop()!),
+  );
+  return leaf === undefined ? undefined : keys.find((k) => k.endsWith(`.${leaf}`));
+}
+
 /** The flags layer: --set values in order, then the dedicated flags (which win over --set). */
 export function flagLayer(flags: ConfigFlags): Layer {
   const layer = emptyLayer();
@@ -48,12 +74,7 @@ export function flagLayer(flags: ConfigFlags): Layer {
     const node = schemaAt(configSchema, path);
     if (node === undefined || isSection(node)) {
       const keys = leafPaths(configSchema).map((p) => p.join('.'));
-      const last = path[path.length - 1]!;
-      const leafGuess = closest(
-        last,
-        keys.map((k) => k.split('.').pop()!),
-      );
-      const guess = closest(dotted, keys) ?? (leafGuess && keys.find((k) => k.endsWith(`.${leafGuess}`)));
+      const guess = guessKey(path, keys);
       layer.issues.push({
         problem: 'unknown key',
         path: dotted,

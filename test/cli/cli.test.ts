@@ -99,7 +99,7 @@ describe('gatehouse CLI', { concurrency: true }, () => {
     const commands = r.stdout.split('Commands:\n')[1]?.split('\n\n')[0] ?? '';
     assert.deepEqual(
       commands.split('\n').map((l) => l.trim().split(/\s+/)[0]),
-      ['all', 'config', 'engine'],
+      ['all', 'config', 'engine', 'proxy', 'token'],
     );
     for (const flag of [
       '--config',
@@ -111,8 +111,8 @@ describe('gatehouse CLI', { concurrency: true }, () => {
     ]) {
       assert.ok(r.stdout.includes(flag), flag);
     }
-    for (const reserved of ['webapp', 'token']) assert.ok(!r.stdout.includes(` ${reserved} `), reserved);
-    assert.ok(!r.stdout.includes('--listen'), '--listen is an option of engine only');
+    assert.ok(!r.stdout.includes(' webapp '), 'webapp is reserved');
+    assert.ok(!r.stdout.includes('--listen'), '--listen is an option of engine and proxy only');
   });
 
   it('COMMAND --help shows that command', async () => {
@@ -149,7 +149,7 @@ describe('gatehouse CLI', { concurrency: true }, () => {
   });
 
   it('reserved role commands are not available yet: exit 2', async () => {
-    const names = ['webapp', 'proxy', 'token'];
+    const names = ['webapp'];
     const results = await Promise.all(names.map((name) => gatehouse([name])));
     results.forEach((r, i) => {
       assert.equal(r.code, 2);
@@ -165,19 +165,19 @@ describe('gatehouse CLI', { concurrency: true }, () => {
       gatehouse(['config', '--format', 'json', '--set', 'log.format=json'], env),
     ]);
     assert.equal(yaml.code, 0, yaml.stderr);
-    assert.deepEqual(parseYaml(yaml.stdout), {
-      log: { level: 'warn', format: 'auto' },
-      codec: { impl: 'ts' },
-      proxy: { clusterSize: 3 },
-      engine: { listen: '127.0.0.1:4822', handshakeTimeoutMs: 15000 },
-    });
+    const y = parseYaml(yaml.stdout) as Record<string, Record<string, unknown>>;
+    assert.deepEqual(Object.keys(y), ['log', 'codec', 'proxy', 'proxyAuth', 'engine']);
+    assert.deepEqual(y.log, { level: 'warn', format: 'auto' });
+    assert.deepEqual(y.codec, { impl: 'ts' });
+    assert.equal(y.proxy?.clusterSize, 3);
+    assert.equal(y.proxy?.listen, '127.0.0.1:8080');
+    assert.equal(y.proxyAuth?.mode, 'signed');
+    assert.deepEqual(y.engine, { listen: '127.0.0.1:4822', handshakeTimeoutMs: 15000 });
     assert.equal(json.code, 0, json.stderr);
-    assert.deepEqual(JSON.parse(json.stdout), {
-      log: { level: 'warn', format: 'json' },
-      codec: { impl: 'auto' },
-      proxy: { clusterSize: 3 },
-      engine: { listen: '127.0.0.1:4822', handshakeTimeoutMs: 15000 },
-    });
+    const j = JSON.parse(json.stdout) as Record<string, Record<string, unknown>>;
+    assert.deepEqual(j.log, { level: 'warn', format: 'json' });
+    assert.deepEqual(j.codec, { impl: 'auto' });
+    assert.deepEqual({ ...j, log: y.log, codec: y.codec }, y, 'YAML and JSON show the same configuration');
   });
 
   it('config output is a valid configuration file', async () => {
@@ -295,6 +295,21 @@ describe('gatehouse CLI', { concurrency: true }, () => {
     } finally {
       engine.child.kill('SIGKILL');
     }
+  });
+
+  it('--listen is per command: proxy --listen sets proxy.listen; commands without it refuse it', async () => {
+    const [proxy, config] = await Promise.all([
+      gatehouse(['proxy', '--listen', 'localhost']),
+      gatehouse(['config', '--listen', '127.0.0.1:9']),
+    ]);
+    assert.equal(proxy.code, 2);
+    assert.match(proxy.stderr, /proxy\.listen: invalid value "localhost" \(from flag --listen\)/);
+    assert.doesNotMatch(proxy.stderr, /engine\.listen/);
+    assert.equal(config.code, 2);
+    assert.ok(
+      config.stderr.startsWith("gatehouse: option '--listen' is not valid for 'gatehouse config'"),
+      config.stderr,
+    );
   });
 
   it('engine: a bad --listen exits 2 naming the flag; a busy port exits 1 with a fatal log line', async () => {

@@ -14,7 +14,7 @@ describe('engine.listen', () => {
       '[::1]:4822',
       '[::]:1',
     ]) {
-      assert.equal(load({ flags: { listen } }).config.engine.listen, listen);
+      assert.equal(load({ flags: { listen, command: 'engine' } }).config.engine.listen, listen);
     }
   });
 
@@ -29,7 +29,7 @@ describe('engine.listen', () => {
       'a b:1',
       '127.0.0.1:-1',
     ]) {
-      const err = loadError({ flags: { listen } });
+      const err = loadError({ flags: { listen, command: 'engine' } });
       assert.equal(err.issues.length, 1, listen);
       const issue = err.issues[0]!;
       assert.equal(issue.path, 'engine.listen');

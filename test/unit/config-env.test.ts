@@ -10,6 +10,10 @@ describe('environment variables', () => {
   it('are GATEHOUSE_ + SCREAMING_SNAKE segments joined by __', () => {
     assert.equal(envVarName(['log', 'level']), 'GATEHOUSE_LOG__LEVEL');
     assert.equal(envVarName(['proxy', 'clusterSize']), 'GATEHOUSE_PROXY__CLUSTER_SIZE');
+    assert.equal(
+      envVarName(['proxyAuth', 'signed', 'maxLifetimeSeconds']),
+      'GATEHOUSE_PROXY_AUTH__SIGNED__MAX_LIFETIME_SECONDS',
+    );
     assert.deepEqual(
       [...envVariables()],
       [
@@ -17,6 +21,26 @@ describe('environment variables', () => {
         ['GATEHOUSE_LOG__FORMAT', 'log.format'],
         ['GATEHOUSE_CODEC__IMPL', 'codec.impl'],
         ['GATEHOUSE_PROXY__CLUSTER_SIZE', 'proxy.clusterSize'],
+        ['GATEHOUSE_PROXY__LISTEN', 'proxy.listen'],
+        ['GATEHOUSE_PROXY__CLIENT_TIMEOUT_MS', 'proxy.clientTimeoutMs'],
+        ['GATEHOUSE_PROXY__DRAIN_GRACE_MS', 'proxy.drainGraceMs'],
+        ['GATEHOUSE_PROXY__HIGH_WATER_MARK', 'proxy.highWaterMark'],
+        ['GATEHOUSE_PROXY__MAX_MESSAGE_BYTES', 'proxy.maxMessageBytes'],
+        ['GATEHOUSE_PROXY__BATCH_BYTES', 'proxy.batchBytes'],
+        ['GATEHOUSE_PROXY__MAX_SESSIONS_PER_MANAGER', 'proxy.maxSessionsPerManager'],
+        ['GATEHOUSE_PROXY_AUTH__MODE', 'proxyAuth.mode'],
+        ['GATEHOUSE_PROXY_AUTH__SIGNED__PUBLIC_KEYS', 'proxyAuth.signed.publicKeys'],
+        ['GATEHOUSE_PROXY_AUTH__SIGNED__AUDIENCE', 'proxyAuth.signed.audience'],
+        ['GATEHOUSE_PROXY_AUTH__SIGNED__ISSUER', 'proxyAuth.signed.issuer'],
+        ['GATEHOUSE_PROXY_AUTH__SIGNED__MAX_LIFETIME_SECONDS', 'proxyAuth.signed.maxLifetimeSeconds'],
+        ['GATEHOUSE_PROXY_AUTH__SIGNED__CLOCK_SKEW_SECONDS', 'proxyAuth.signed.clockSkewSeconds'],
+        ['GATEHOUSE_PROXY_AUTH__SIGNED__ENCRYPTION_KEY', 'proxyAuth.signed.encryptionKey'],
+        ['GATEHOUSE_PROXY_AUTH__WEBAPP__URL', 'proxyAuth.webapp.url'],
+        ['GATEHOUSE_PROXY_AUTH__WEBAPP__PROXY_ID', 'proxyAuth.webapp.proxyId'],
+        ['GATEHOUSE_PROXY_AUTH__WEBAPP__PROXY_TOKEN', 'proxyAuth.webapp.proxyToken'],
+        ['GATEHOUSE_PROXY_AUTH__WEBAPP__TIMEOUT_MS', 'proxyAuth.webapp.timeoutMs'],
+        ['GATEHOUSE_PROXY_AUTH__WEBAPP__CA_FILE', 'proxyAuth.webapp.caFile'],
+        ['GATEHOUSE_PROXY_AUTH__WEBAPP__ALLOW_INSECURE_HTTP', 'proxyAuth.webapp.allowInsecureHttp'],
         ['GATEHOUSE_ENGINE__LISTEN', 'engine.listen'],
         ['GATEHOUSE_ENGINE__HANDSHAKE_TIMEOUT_MS', 'engine.handshakeTimeoutMs'],
         ['GATEHOUSE_CODEC_IMPL', 'codec.impl'],
@@ -31,6 +55,26 @@ describe('environment variables', () => {
         GATEHOUSE_LOG__FORMAT: 'json',
         GATEHOUSE_CODEC__IMPL: 'native',
         GATEHOUSE_PROXY__CLUSTER_SIZE: '16',
+        GATEHOUSE_PROXY__LISTEN: '0.0.0.0:8443',
+        GATEHOUSE_PROXY__CLIENT_TIMEOUT_MS: '20000',
+        GATEHOUSE_PROXY__DRAIN_GRACE_MS: '0',
+        GATEHOUSE_PROXY__HIGH_WATER_MARK: '2097152',
+        GATEHOUSE_PROXY__MAX_MESSAGE_BYTES: '131072',
+        GATEHOUSE_PROXY__BATCH_BYTES: '4096',
+        GATEHOUSE_PROXY__MAX_SESSIONS_PER_MANAGER: '500',
+        GATEHOUSE_PROXY_AUTH__MODE: 'Webapp',
+        GATEHOUSE_PROXY_AUTH__SIGNED__PUBLIC_KEYS: '["/k/current.pem", "/k/old.pem"]',
+        GATEHOUSE_PROXY_AUTH__SIGNED__AUDIENCE: 'proxy-eu',
+        GATEHOUSE_PROXY_AUTH__SIGNED__ISSUER: 'https://webapp.example',
+        GATEHOUSE_PROXY_AUTH__SIGNED__MAX_LIFETIME_SECONDS: '120',
+        GATEHOUSE_PROXY_AUTH__SIGNED__CLOCK_SKEW_SECONDS: '5',
+        GATEHOUSE_PROXY_AUTH__SIGNED__ENCRYPTION_KEY: 'c2VjcmV0',
+        GATEHOUSE_PROXY_AUTH__WEBAPP__URL: 'https://webapp.example/redeem',
+        GATEHOUSE_PROXY_AUTH__WEBAPP__PROXY_ID: 'proxy-1',
+        GATEHOUSE_PROXY_AUTH__WEBAPP__PROXY_TOKEN: 'tok',
+        GATEHOUSE_PROXY_AUTH__WEBAPP__TIMEOUT_MS: '2500',
+        GATEHOUSE_PROXY_AUTH__WEBAPP__CA_FILE: '/etc/ca.pem',
+        GATEHOUSE_PROXY_AUTH__WEBAPP__ALLOW_INSECURE_HTTP: 'on',
         GATEHOUSE_ENGINE__LISTEN: '[::1]:4823',
         GATEHOUSE_ENGINE__HANDSHAKE_TIMEOUT_MS: '5000',
       },
@@ -38,9 +82,52 @@ describe('environment variables', () => {
     assert.deepEqual(config, {
       log: { level: 'debug', format: 'json' },
       codec: { impl: 'native' },
-      proxy: { clusterSize: 16 },
+      proxy: {
+        clusterSize: 16,
+        listen: '0.0.0.0:8443',
+        clientTimeoutMs: 20000,
+        drainGraceMs: 0,
+        highWaterMark: 2097152,
+        maxMessageBytes: 131072,
+        batchBytes: 4096,
+        maxSessionsPerManager: 500,
+      },
+      proxyAuth: {
+        mode: 'webapp',
+        signed: {
+          publicKeys: ['/k/current.pem', '/k/old.pem'],
+          audience: 'proxy-eu',
+          issuer: 'https://webapp.example',
+          maxLifetimeSeconds: 120,
+          clockSkewSeconds: 5,
+          encryptionKey: 'c2VjcmV0',
+        },
+        webapp: {
+          url: 'https://webapp.example/redeem',
+          proxyId: 'proxy-1',
+          proxyToken: 'tok',
+          timeoutMs: 2500,
+          caFile: '/etc/ca.pem',
+          allowInsecureHttp: true,
+        },
+      },
       engine: { listen: '[::1]:4823', handshakeTimeoutMs: 5000 },
     });
+  });
+
+  it('a list key takes a JSON list or a single entry; a bad value names the nested variable', () => {
+    const single = load({ env: { GATEHOUSE_PROXY_AUTH__SIGNED__PUBLIC_KEYS: '/k/only.pem' } });
+    assert.equal(single.config.proxyAuth.signed.publicKeys, '/k/only.pem');
+    const err = loadError({ env: { GATEHOUSE_PROXY_AUTH__SIGNED__MAX_LIFETIME_SECONDS: '0' } });
+    assert.deepEqual(err.issues, [
+      {
+        problem: 'invalid value',
+        path: 'proxyAuth.signed.maxLifetimeSeconds',
+        value: 0,
+        expected: 'an integer from 1 to 86400',
+        source: 'env GATEHOUSE_PROXY_AUTH__SIGNED__MAX_LIFETIME_SECONDS',
+      },
+    ]);
   });
 
   it('GATEHOUSE_CODEC_IMPL is the short form of codec.impl; GATEHOUSE_CODEC__IMPL wins over it', () => {

@@ -6,6 +6,9 @@ import { loadError, tempDir } from './config-helpers.js';
 const tmp = tempDir();
 after(() => tmp.remove());
 
+const PROXY_KEYS =
+  'clusterSize, listen, clientTimeoutMs, drainGraceMs, highWaterMark, maxMessageBytes, batchBytes, maxSessionsPerManager';
+
 describe('configuration errors', () => {
   it('unknown key in a YAML file: names the key, the file and line, the known keys, a likely typo', () => {
     const file = tmp.write('typo.yaml', 'log:\n  level: info\nproxy:\n  clusterSzie: 4\n');
@@ -15,14 +18,30 @@ describe('configuration errors', () => {
       problem: 'unknown key',
       path: 'proxy.clusterSzie',
       value: undefined,
-      expected: 'one of the keys in proxy: clusterSize (did you mean "clusterSize"?)',
+      expected: `one of the keys in proxy: ${PROXY_KEYS} (did you mean "clusterSize"?)`,
       source: `file ${file}:4:3`,
     });
     assert.equal(
       err.message,
       `invalid configuration: proxy.clusterSzie: unknown key (from file ${file}:4:3); ` +
-        'expected one of the keys in proxy: clusterSize (did you mean "clusterSize"?)',
+        `expected one of the keys in proxy: ${PROXY_KEYS} (did you mean "clusterSize"?)`,
     );
+  });
+
+  it('unknown key in a nested section: the full path, the keys of that section', () => {
+    const file = tmp.write('nested.yaml', 'proxyAuth:\n  signed:\n    maxLifetime: 60\n');
+    const err = loadError({ flags: { config: file } });
+    assert.deepEqual(err.issues, [
+      {
+        problem: 'unknown key',
+        path: 'proxyAuth.signed.maxLifetime',
+        value: undefined,
+        expected:
+          'one of the keys in proxyAuth.signed: publicKeys, audience, issuer, maxLifetimeSeconds, ' +
+          'clockSkewSeconds, encryptionKey (did you mean "maxLifetimeSeconds"?)',
+        source: `file ${file}:3:5`,
+      },
+    ]);
   });
 
   it('unknown section in a JSON file', () => {
@@ -31,7 +50,7 @@ describe('configuration errors', () => {
     assert.equal(issue?.path, 'logging');
     assert.equal(issue?.problem, 'unknown key');
     assert.equal(issue?.source, `file ${file}:2:3`);
-    assert.match(issue?.expected ?? '', /one of the keys at the top level: log, codec, proxy/);
+    assert.equal(issue?.expected, 'one of the keys at the top level: log, codec, proxy, proxyAuth, engine');
   });
 
   it('wrong type in a file', () => {
@@ -113,6 +132,42 @@ describe('configuration errors', () => {
     assert.match(err.issues[0]?.expected ?? '', /did you mean proxy\.clusterSize\?/);
     assert.match(err.issues[1]?.expected ?? '', /log\.level, log\.format/);
     assert.match(err.issues[2]?.expected ?? '', /key\.path=value/);
+  });
+
+  it('--set: an unknown key suggests the likely key, judged within its own section first', () => {
+    const cases: [string, string | undefined][] = [
+      // A typo of a sibling; the shared "proxy." prefix buys no extra tolerance.
+      ['proxy.clustrSize', 'proxy.clusterSize'],
+      ['proxy.lisen', 'proxy.listen'],
+      ['engine.lsten', 'engine.listen'],
+      // A fragment of a sibling's name ("size" is not a typo of "listen").
+      ['proxy.size', 'proxy.clusterSize'],
+      ['proxy.maxSessions', 'proxy.maxSessionsPerManager'],
+      // Nested sections.
+      ['proxyAuth.signed.maxLifetimeSecs', 'proxyAuth.signed.maxLifetimeSeconds'],
+      ['proxyAuth.signd.audience', 'proxyAuth.signed.audience'],
+      // The right key in the wrong section, or a misspelt section.
+      ['engine.clusterSize', 'proxy.clusterSize'],
+      ['proxy.handshakeTimeoutMs', 'engine.handshakeTimeoutMs'],
+      ['prxy.clusterSize', 'proxy.clusterSize'],
+      // Nothing close: no guess, the list of keys instead.
+      ['proxy.port', undefined],
+    ];
+    const err = loadError({ flags: { set: cases.map(([key]) => `${key}=1`) } });
+    assert.equal(err.issues.length, cases.length);
+    err.issues.forEach((issue, i) => {
+      const [key, guess] = cases[i]!;
+      assert.equal(issue.path, key);
+      assert.equal(issue.problem, 'unknown key');
+      if (guess === undefined) {
+        assert.doesNotMatch(issue.expected, /did you mean/, key);
+        assert.match(
+          issue.expected,
+          /one of log\.level, .*, proxy\.listen, .*engine\.handshakeTimeoutMs$/,
+          key,
+        );
+      } else assert.equal(issue.expected, `a known key (did you mean ${guess}?)`, key);
+    });
   });
 
   it('a YAML file that does not parse: file, line and column', () => {

@@ -9,10 +9,39 @@ import { configSchema } from '../../src/config/schema.js';
 import { defaultsOf, leafPaths } from '../../src/config/schema-node.js';
 import { resolveClusterSize } from '../../src/config/sections/proxy.js';
 import { fromRoot } from '../helpers/paths.js';
-import { load, tempDir } from './config-helpers.js';
+import { load, loadError, tempDir } from './config-helpers.js';
 
 const tmp = tempDir();
 const ENGINE_DEFAULTS = { listen: '127.0.0.1:4822', handshakeTimeoutMs: 15000 };
+/** The proxy section's defaults apart from clusterSize, which the precedence tests vary. */
+const PROXY_REST = {
+  listen: '127.0.0.1:8080',
+  clientTimeoutMs: 15000,
+  drainGraceMs: 30000,
+  highWaterMark: 1048576,
+  maxMessageBytes: 65536,
+  batchBytes: 8192,
+  maxSessionsPerManager: 2000,
+};
+const PROXY_AUTH_DEFAULTS = {
+  mode: 'signed',
+  signed: {
+    publicKeys: [],
+    audience: 'gatehouse-proxy',
+    issuer: '',
+    maxLifetimeSeconds: 300,
+    clockSkewSeconds: 30,
+    encryptionKey: '',
+  },
+  webapp: {
+    url: '',
+    proxyId: '',
+    proxyToken: '',
+    timeoutMs: 5000,
+    caFile: '',
+    allowInsecureHttp: false,
+  },
+};
 after(() => tmp.remove());
 
 describe('defaults', () => {
@@ -21,7 +50,17 @@ describe('defaults', () => {
     assert.deepEqual(config, {
       log: { level: 'info', format: 'auto' },
       codec: { impl: 'auto' },
-      proxy: { clusterSize: 'auto' },
+      proxy: {
+        clusterSize: 'auto',
+        listen: '127.0.0.1:8080',
+        clientTimeoutMs: 15000,
+        drainGraceMs: 30000,
+        highWaterMark: 1048576,
+        maxMessageBytes: 65536,
+        batchBytes: 8192,
+        maxSessionsPerManager: 2000,
+      },
+      proxyAuth: PROXY_AUTH_DEFAULTS,
       engine: { listen: '127.0.0.1:4822', handshakeTimeoutMs: 15000 },
     });
     assert.equal(file, undefined);
@@ -31,6 +70,26 @@ describe('defaults', () => {
       'log.format',
       'codec.impl',
       'proxy.clusterSize',
+      'proxy.listen',
+      'proxy.clientTimeoutMs',
+      'proxy.drainGraceMs',
+      'proxy.highWaterMark',
+      'proxy.maxMessageBytes',
+      'proxy.batchBytes',
+      'proxy.maxSessionsPerManager',
+      'proxyAuth.mode',
+      'proxyAuth.signed.publicKeys',
+      'proxyAuth.signed.audience',
+      'proxyAuth.signed.issuer',
+      'proxyAuth.signed.maxLifetimeSeconds',
+      'proxyAuth.signed.clockSkewSeconds',
+      'proxyAuth.signed.encryptionKey',
+      'proxyAuth.webapp.url',
+      'proxyAuth.webapp.proxyId',
+      'proxyAuth.webapp.proxyToken',
+      'proxyAuth.webapp.timeoutMs',
+      'proxyAuth.webapp.caFile',
+      'proxyAuth.webapp.allowInsecureHttp',
       'engine.listen',
       'engine.handshakeTimeoutMs',
     ]);
@@ -99,7 +158,8 @@ describe('precedence: defaults < file < environment < flags', () => {
     assert.deepEqual(load({ flags: { config: file } }).config, {
       log: { level: 'warn', format: 'json' },
       codec: { impl: 'native' },
-      proxy: { clusterSize: 2 },
+      proxy: { clusterSize: 2, ...PROXY_REST },
+      proxyAuth: PROXY_AUTH_DEFAULTS,
       engine: ENGINE_DEFAULTS,
     });
   });
@@ -109,7 +169,8 @@ describe('precedence: defaults < file < environment < flags', () => {
     assert.deepEqual(config, {
       log: { level: 'warn', format: 'pretty' },
       codec: { impl: 'ts' },
-      proxy: { clusterSize: 3 },
+      proxy: { clusterSize: 3, ...PROXY_REST },
+      proxyAuth: PROXY_AUTH_DEFAULTS,
       engine: ENGINE_DEFAULTS,
     });
     assert.deepEqual(sources['proxy.clusterSize'], {
@@ -132,7 +193,8 @@ describe('precedence: defaults < file < environment < flags', () => {
     assert.deepEqual(config, {
       log: { level: 'trace', format: 'json' },
       codec: { impl: 'ts' },
-      proxy: { clusterSize: 5 },
+      proxy: { clusterSize: 5, ...PROXY_REST },
+      proxyAuth: PROXY_AUTH_DEFAULTS,
       engine: ENGINE_DEFAULTS,
     });
     assert.deepEqual(sources['proxy.clusterSize'], { kind: 'flag', flag: '--guac-cluster-size' });
@@ -159,8 +221,65 @@ describe('flags', () => {
     assert.deepEqual(config, {
       log: { level: 'debug', format: 'pretty' },
       codec: { impl: 'native' },
-      proxy: { clusterSize: 256 },
+      proxy: { clusterSize: 256, ...PROXY_REST },
+      proxyAuth: PROXY_AUTH_DEFAULTS,
       engine: ENGINE_DEFAULTS,
+    });
+  });
+
+  it('--listen sets the listen key of the command being run, and only that one', () => {
+    const engine = load({ flags: { listen: '0.0.0.0:4823', command: 'engine' } });
+    assert.equal(engine.config.engine.listen, '0.0.0.0:4823');
+    assert.equal(engine.config.proxy.listen, PROXY_REST.listen);
+    assert.deepEqual(engine.sources['engine.listen'], { kind: 'flag', flag: '--listen' });
+    assert.deepEqual(engine.sources['proxy.listen'], { kind: 'default' });
+
+    const proxy = load({ flags: { listen: '[::]:8443', command: 'proxy' } });
+    assert.equal(proxy.config.proxy.listen, '[::]:8443');
+    assert.equal(proxy.config.engine.listen, ENGINE_DEFAULTS.listen);
+    assert.deepEqual(proxy.sources['proxy.listen'], { kind: 'flag', flag: '--listen' });
+    assert.deepEqual(proxy.sources['engine.listen'], { kind: 'default' });
+
+    // A command without a --listen of its own leaves both keys alone.
+    const config = load({ flags: { listen: '0.0.0.0:1', command: 'config' } }).config;
+    assert.equal(config.engine.listen, ENGINE_DEFAULTS.listen);
+    assert.equal(config.proxy.listen, PROXY_REST.listen);
+
+    // ... and wins over --set of its key, like every dedicated flag.
+    const both = load({
+      flags: { listen: '127.0.0.1:9000', command: 'proxy', set: ['proxy.listen=0.0.0.0:1'] },
+    });
+    assert.equal(both.config.proxy.listen, '127.0.0.1:9000');
+
+    const bad = loadError({ flags: { listen: 'localhost', command: 'proxy' } });
+    assert.deepEqual(
+      bad.issues.map((i) => [i.path, i.source]),
+      [['proxy.listen', 'flag --listen']],
+    );
+  });
+
+  it('--set reaches every section, nested keys included', () => {
+    const { config, sources } = load({
+      flags: {
+        set: [
+          'proxy.drainGraceMs=0',
+          'proxy.batchBytes=16384',
+          'proxyAuth.mode=WEBAPP',
+          'proxyAuth.signed.maxLifetimeSeconds=120',
+          'proxyAuth.signed.publicKeys=["/k/a.pem","/k/b.pem"]',
+          'proxyAuth.webapp.allowInsecureHttp=yes',
+        ],
+      },
+    });
+    assert.equal(config.proxy.drainGraceMs, 0);
+    assert.equal(config.proxy.batchBytes, 16384);
+    assert.equal(config.proxyAuth.mode, 'webapp');
+    assert.equal(config.proxyAuth.signed.maxLifetimeSeconds, 120);
+    assert.deepEqual(config.proxyAuth.signed.publicKeys, ['/k/a.pem', '/k/b.pem']);
+    assert.equal(config.proxyAuth.webapp.allowInsecureHttp, true);
+    assert.deepEqual(sources['proxyAuth.signed.maxLifetimeSeconds'], {
+      kind: 'flag',
+      flag: '--set proxyAuth.signed.maxLifetimeSeconds',
     });
   });
 
@@ -192,5 +311,39 @@ describe('docs/configuration.md', () => {
     }
     for (const flag of CONFIG_FLAGS)
       assert.ok(doc.includes(`--${flag.flag}`), `flag --${flag.flag} is documented`);
+  });
+
+  it('says which key a per-command flag sets for each command', () => {
+    const doc = readFileSync(fromRoot('docs', 'configuration.md'), 'utf8');
+    const rows = doc.split('\n').filter((line) => line.startsWith('|'));
+    for (const flag of CONFIG_FLAGS) {
+      if (!('command' in flag)) continue;
+      const row = rows.find(
+        (line) =>
+          line.includes(`\`--${flag.flag}`) &&
+          line.includes(`\`${flag.path}\``) &&
+          line.includes(`\`gatehouse ${flag.command}\``),
+      );
+      assert.ok(row, `a flags table row: --${flag.flag} in gatehouse ${flag.command} sets ${flag.path}`);
+    }
+  });
+
+  it('its example files are valid configurations', () => {
+    const doc = readFileSync(fromRoot('docs', 'configuration.md'), 'utf8');
+    const blocks = [...doc.matchAll(/^```(yaml|json)\n([\s\S]*?)^```$/gm)];
+    assert.ok(blocks.length >= 2, 'a YAML and a JSON example');
+    blocks.forEach(([, lang, text], i) => {
+      const file = tmp.write(`doc-example-${i}.${lang}`, text ?? '');
+      const { sources } = load({ flags: { config: file } });
+      assert.ok(
+        Object.values(sources).some((s) => s.kind === 'file'),
+        `example ${i} (${lang}) sets something`,
+      );
+    });
+  });
+
+  it('links the proxy pages', () => {
+    const doc = readFileSync(fromRoot('docs', 'configuration.md'), 'utf8');
+    for (const page of ['proxy.md', 'proxy-auth.md']) assert.ok(doc.includes(`](${page})`), page);
   });
 });

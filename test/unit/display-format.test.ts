@@ -80,6 +80,24 @@ describe('pixel heuristics', { timeout: 60_000 }, () => {
     assert.equal(isPngUnfriendly(stripes, 200, 100), false);
   });
 
+  test('at most 16 colours along the sampled rows is PNG-friendly, however they alternate', () => {
+    const rand = rng(7);
+    const mix = (colors: number) => {
+      const px = new Uint8Array(200 * 100 * 4);
+      let c = 0;
+      for (let i = 0; i < 200 * 100; i++) {
+        // Every pixel differs from its left neighbour: guacd's repeat test alone calls this unfriendly.
+        c = (c + 1 + Math.floor(rand() * (colors - 1))) % colors;
+        px.set([c * 8, 255 - c * 8, (c * 37) & 255, 255], i * 4);
+      }
+      return px;
+    };
+    assert.equal(isPngUnfriendly(mix(2), 200, 100), false);
+    assert.equal(isPngUnfriendly(mix(16), 200, 100), false);
+    assert.equal(isPngUnfriendly(mix(17), 200, 100), true);
+    assert.equal(isPngUnfriendly(mix(40), 200, 100), true);
+  });
+
   test('uniformColor', () => {
     assert.equal(uniformColor(flat(7, 5, 0x123456)), 0x123456);
     const px = flat(7, 5);
@@ -118,7 +136,12 @@ describe('encodeImage', { timeout: 60_000 }, () => {
 });
 
 describe('encoder format selection', { timeout: 60_000 }, () => {
-  async function animate(image: string[], forceLossless: boolean, side: number): Promise<SimSink> {
+  async function animate(
+    image: string[],
+    forceLossless: boolean,
+    side: number,
+    content: (frame: number) => Uint8Array = (f) => noise(side, side, f + 10),
+  ): Promise<SimSink> {
     let t = 1_000_000;
     const fb = new Framebuffer(256, 256);
     const sink = new SimSink();
@@ -136,7 +159,7 @@ describe('encoder format selection', { timeout: 60_000 }, () => {
     const r = { x: 0, y: 0, w: side, h: side };
     for (let f = 0; f < 8; f++) {
       t += 100; // 10 frames/s
-      fb.put(r, noise(side, side, f + 10));
+      fb.put(r, content(f));
       enc.damage(r);
       enc.endFrame();
       await enc.whenIdle();
@@ -154,6 +177,19 @@ describe('encoder format selection', { timeout: 60_000 }, () => {
     assert.equal(kinds.at(-1), JPEG);
     const webp = await animate([PNG, JPEG, WEBP], false, 128);
     assert.equal(webp.client.mimetypes.at(-1), WEBP);
+  });
+
+  test('a hot region of few-colour "text" stays PNG', { timeout: 30_000 }, async () => {
+    const sink = await animate([PNG, JPEG, WEBP], false, 128, (f) => {
+      const rand = rng(f + 40);
+      const px = flat(128, 128, 0xffffff);
+      for (let i = 0; i < 128 * 128; i++) if (rand() < 0.4) px.set([0, 0, 0, 255], i * 4);
+      return px;
+    });
+    assert.ok(
+      sink.client.mimetypes.every((m) => m === PNG),
+      sink.client.mimetypes.join(),
+    );
   });
 
   test('force-lossless, small regions and PNG-only clients stay PNG', { timeout: 30_000 }, async () => {

@@ -47,30 +47,50 @@ export function lossyQuality(lagMs: number): number {
 }
 
 const SAMPLE_ROWS = 16;
+/** Regions with at most this many colours along the sampled rows are PNG-friendly whatever their layout. */
+export const FEW_COLORS = 16;
 
 /**
- * Photo-like content, which PNG compresses badly: along up to SAMPLE_ROWS evenly spaced rows, fewer
- * than 4 pixels repeat their left neighbour for every one that differs (guacd's criterion, sampled).
+ * Photo-like content, which PNG compresses badly. Along up to SAMPLE_ROWS evenly spaced rows: at most
+ * FEW_COLORS distinct colours → friendly (text, UI: an indexed PNG of it is small and cheap, where lossy
+ * would cost more and blur it); otherwise unfriendly when fewer than 4 pixels repeat their left neighbour
+ * for every one that differs (guacd's criterion, sampled).
  */
 export function isPngUnfriendly(rgba: Uint8Array, w: number, h: number): boolean {
   if (w < 2 || h < 1) return false;
   const px = pixels32(rgba);
   const rows = Math.min(h, SAMPLE_ROWS);
+  const seen = new Int32Array(FEW_COLORS);
+  let distinct = 0; // FEW_COLORS + 1 once there are more
   let same = 0;
   let different = 1;
   for (let k = 0; k < rows; k++) {
     const y = Math.floor(((k + 0.5) * h) / rows);
     let o = y * w;
     let last = px[o] as number;
+    if (distinct <= FEW_COLORS) distinct = note(seen, distinct, last);
     const end = o + w;
     for (o++; o < end; o++) {
       const p = px[o] as number;
-      if (p === last) same++;
-      else different++;
+      if (p === last) {
+        same++;
+        continue;
+      }
+      different++;
       last = p;
+      if (distinct <= FEW_COLORS) distinct = note(seen, distinct, p);
     }
   }
+  if (distinct <= FEW_COLORS) return false;
   return same < 4 * different;
+}
+
+/** Adds colour p to the first `n` entries of seen if new; returns the new count (FEW_COLORS + 1 = more). */
+function note(seen: Int32Array, n: number, p: number): number {
+  for (let i = 0; i < n; i++) if (seen[i] === p) return n;
+  if (n === FEW_COLORS) return n + 1;
+  seen[n] = p;
+  return n + 1;
 }
 
 /** The region's single colour as 0xRRGGBB if every pixel is the same opaque colour, else -1. */
@@ -91,7 +111,8 @@ export function isOpaque(rgba: Uint8Array): boolean {
   return true;
 }
 
-function pixels32(rgba: Uint8Array): Uint32Array {
-  if (rgba.byteOffset % 4 === 0) return new Uint32Array(rgba.buffer, rgba.byteOffset, rgba.length >>> 2);
-  return new Uint32Array(rgba.slice().buffer, 0, rgba.length >>> 2);
+/** The pixels as 32-bit integers (signed: V8 keeps them unboxed; only compared for equality). */
+function pixels32(rgba: Uint8Array): Int32Array {
+  if (rgba.byteOffset % 4 === 0) return new Int32Array(rgba.buffer, rgba.byteOffset, rgba.length >>> 2);
+  return new Int32Array(rgba.slice().buffer, 0, rgba.length >>> 2);
 }

@@ -1,6 +1,9 @@
 /**
  * Encodes a FramePlan's items into what gets written: instruction text for size/copy/fill and uniform
- * tiles, encoded images for the rest (format per chooseFormat, on the thread pool via encodeImage).
+ * tiles, encoded images for the rest (format per chooseFormat). A PNG tile of at most 256 colours becomes
+ * an indexed PNG (indexed-png.ts: palette pass here, deflate on the thread pool), any other image is
+ * encoded by sharp on the thread pool (encodeImage). Each tile's work starts only when the limiter lets
+ * it, so a large frame's palette passes are spread over several turns of the event loop instead of one.
  * Stream indices are not assigned here but at emission, which happens strictly in order.
  */
 import { encodeImage } from './encode-image.js';
@@ -15,6 +18,7 @@ import {
 } from './format.js';
 import type { PlanItem } from './frame-builder.js';
 import type { HeatMap } from './heat-map.js';
+import { encodeIndexed, indexImage } from './indexed-png.js';
 import { copyInstruction, fillInstructions, sizeInstruction } from './instructions.js';
 import type { Limiter } from './limiter.js';
 import { area, type Rect } from './rects.js';
@@ -77,7 +81,7 @@ function encodePixels(ctx: PlanContext, rect: Rect, rgba: Uint8Array): EncodedIt
     return { kind: 'text', text: fillInstructions(rect, uniform) };
   }
   return ctx.limiter
-    .run(() => encodeImage(rgba, rect.w, rect.h, format, ctx.quality, { opaque: true }))
+    .run(() => nextTurn().then(() => encodeTile(rgba, rect, format, ctx.quality)))
     .then(
       (data): EncodedItem => {
         ctx.onImage?.(format, data.length);
@@ -85,6 +89,23 @@ function encodePixels(ctx: PlanContext, rect: Rect, rgba: Uint8Array): EncodedIt
       },
       (error: unknown): EncodedItem => ({ kind: 'failed', rect, error }),
     );
+}
+
+/**
+ * Resolves on a later turn of the event loop. An indexed PNG's work is all on the event loop when its
+ * deflate is small enough to run synchronously, so without this a frame's tiles would run back to back.
+ */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Indexed PNG where the tile has ≤ 256 colours, else sharp. */
+function encodeTile(rgba: Uint8Array, rect: Rect, format: ImageFormat, quality: number): Promise<Uint8Array> {
+  if (format === 'png') {
+    const indexed = indexImage(rgba, rect.w, rect.h);
+    if (indexed) return encodeIndexed(indexed);
+  }
+  return encodeImage(rgba, rect.w, rect.h, format, quality, { opaque: true });
 }
 
 function classify(ctx: PlanContext, rect: Rect, rgba: Uint8Array): { uniform: number; format: ImageFormat } {

@@ -17,39 +17,17 @@
  *   read (guacd itself sends `nop` every 5 s) → UPSTREAM_TIMEOUT.
  */
 import { connect, type Socket } from 'node:net';
-import type { EngineSession, EngineSessionOptions, SessionEnd } from '../../engine/types.js';
-import { createFramer, type FramerImplChoice } from '../../native/select-framer.js';
+import type { EngineSession, SessionEnd } from '../../engine/types.js';
+import { createFramer } from '../../native/select-framer.js';
 import { encodeInstruction } from '../../protocol/guacamole/encoder.js';
 import type { Instruction } from '../../protocol/guacamole/parser.js';
 import { STATUS, statusName } from '../../protocol/guacamole/status.js';
 import { type GuacdAddress, parseGuacdAddress } from './guacd-address.js';
-import {
-  type ClientHandshakeStep,
-  DEFAULT_STEP_TIMEOUT_MS,
-  GuacdClientHandshake,
-} from './guacd-handshake.js';
+import { type ClientHandshakeStep, GuacdClientHandshake } from './guacd-handshake.js';
 import { GuacdInbound, type InboundResult } from './guacd-inbound.js';
+import { type GuacdLimits, type GuacdSessionOptions, resolveGuacdLimits } from './guacd-options.js';
 
-export interface GuacdSessionOptions extends EngineSessionOptions {
-  /** `guacd://host:port` (IPv6 in brackets). */
-  address: string;
-  /** The protocol guacd is asked to `select` ('vnc', 'rdp', 'ssh', ...). */
-  protocol: string;
-  /** Default 15000. */
-  connectTimeoutMs?: number;
-  /** Each handshake step; default 15000 (guacd's and guacamole-client's). */
-  handshakeTimeoutMs?: number;
-  /** guacd silent this long (while we read) ends the session with UPSTREAM_TIMEOUT; default 15000. */
-  idleTimeoutMs?: number;
-  /** Send `nop` to guacd when nothing was sent for this long; default 5000. */
-  nopIntervalMs?: number;
-  /** Most bytes queued towards guacd (before `ready`, or unsent); default 4 MiB. */
-  maxQueuedBytes?: number;
-  /** Which Guacamole framer cuts guacd's stream (default: GATEHOUSE_CODEC_IMPL, else the C++ one if built). */
-  framer?: FramerImplChoice;
-  /** After we end the session, how long guacd has to close before the socket is destroyed; default 2000. */
-  closeGraceMs?: number;
-}
+export { GUACD_DEFAULTS, type GuacdLimits, type GuacdSessionOptions } from './guacd-options.js';
 
 /** An EngineSession on guacd, with a few facts for logs, metrics and tests. */
 export interface GuacdSession extends EngineSession {
@@ -59,27 +37,6 @@ export interface GuacdSession extends EngineSession {
   /** Reading from guacd is paused because the sink is above its high-water mark. */
   readonly paused: boolean;
 }
-
-type GuacdLimits = Required<
-  Pick<
-    GuacdSessionOptions,
-    | 'connectTimeoutMs'
-    | 'handshakeTimeoutMs'
-    | 'idleTimeoutMs'
-    | 'nopIntervalMs'
-    | 'maxQueuedBytes'
-    | 'closeGraceMs'
-  >
->;
-
-export const GUACD_DEFAULTS: Readonly<GuacdLimits> = Object.freeze({
-  connectTimeoutMs: 15_000,
-  handshakeTimeoutMs: DEFAULT_STEP_TIMEOUT_MS,
-  idleTimeoutMs: 15_000,
-  nopIntervalMs: 5_000,
-  maxQueuedBytes: 4 * 1024 * 1024,
-  closeGraceMs: 2_000,
-});
 
 const NOP = encodeInstruction('nop');
 const DISCONNECT = encodeInstruction('disconnect');
@@ -121,19 +78,7 @@ class GuacdBackendSession implements GuacdSession {
   constructor(options: GuacdSessionOptions) {
     this.o = options;
     this.address = parseGuacdAddress(options.address);
-    this.limits = {
-      connectTimeoutMs: options.connectTimeoutMs ?? GUACD_DEFAULTS.connectTimeoutMs,
-      handshakeTimeoutMs: options.handshakeTimeoutMs ?? GUACD_DEFAULTS.handshakeTimeoutMs,
-      idleTimeoutMs: options.idleTimeoutMs ?? GUACD_DEFAULTS.idleTimeoutMs,
-      nopIntervalMs: options.nopIntervalMs ?? GUACD_DEFAULTS.nopIntervalMs,
-      maxQueuedBytes: options.maxQueuedBytes ?? GUACD_DEFAULTS.maxQueuedBytes,
-      closeGraceMs: options.closeGraceMs ?? GUACD_DEFAULTS.closeGraceMs,
-    };
-    for (const [name, value] of Object.entries(this.limits)) {
-      if (!Number.isFinite(value) || value <= 0) {
-        throw new RangeError(`guacd backend option ${name} must be a positive number, got ${String(value)}`);
-      }
-    }
+    this.limits = resolveGuacdLimits(options);
     this.inbound = new GuacdInbound(createFramer(options.framer ? { impl: options.framer } : {}));
     this.ended = new Promise((resolve) => {
       this.resolveEnded = resolve;

@@ -160,6 +160,7 @@ function openTunnel(ws: WebSocket<TunnelData>): void {
     },
     onEnd: (s, end, protocol) => {
       sessions.delete(s);
+      board.setSessions(data.index, sessions.size, sessionsTotal);
       toFlush.delete(s);
       metrics.bytes.inc({ direction: 'in' }, s.counters.bytesIn);
       metrics.bytes.inc({ direction: 'out' }, s.counters.bytesOut);
@@ -172,6 +173,7 @@ function openTunnel(ws: WebSocket<TunnelData>): void {
   d.session = session;
   sessions.add(session);
   sessionsTotal++;
+  board.setSessions(data.index, sessions.size, sessionsTotal);
 }
 
 // ---- HTTP routes ----

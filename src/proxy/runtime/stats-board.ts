@@ -53,6 +53,13 @@ export class StatsBoard {
     this.f[this.base(index) + 5] = (this.f[this.base(index) + 5] as number) + 1;
   }
 
+  /** A manager's session counts, written as they change (so a drain never misses a session just opened). */
+  setSessions(index: number, sessions: number, sessionsTotal: number): void {
+    const b = this.base(index);
+    this.f[b] = sessions;
+    this.f[b + 6] = sessionsTotal;
+  }
+
   /** A manager's periodic report of itself. */
   report(
     index: number,
