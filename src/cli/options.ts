@@ -11,12 +11,14 @@ export interface OptionSpec {
   help: string;
 }
 
-const configFlagHelp: Record<(typeof CONFIG_FLAGS)[number]['flag'], string> = {
-  'log-level': 'log.level: fatal, error, warn, info, debug, trace or silent',
-  'log-format': 'log.format: auto, json or pretty',
-  'codec-impl': 'codec.impl: auto, ts or native',
-  'guac-cluster-size': 'proxy.clusterSize: connection managers, 1-256 or auto (one per core)',
-  listen: 'engine.listen: address of the guacd-compatible listener (default 127.0.0.1:4822)',
+/** Help text by the key a flag sets (a flag name may set different keys for different commands). */
+const configFlagHelp: Record<(typeof CONFIG_FLAGS)[number]['path'], string> = {
+  'log.level': 'log.level: fatal, error, warn, info, debug, trace or silent',
+  'log.format': 'log.format: auto, json or pretty',
+  'codec.impl': 'codec.impl: auto, ts or native',
+  'proxy.clusterSize': 'proxy.clusterSize: connection managers, 1-256 or auto (one per core)',
+  'engine.listen': 'engine.listen: address of the guacd-compatible listener (default 127.0.0.1:4822)',
+  'proxy.listen': 'proxy.listen: address of the front end, HTTP and /tunnel (default 127.0.0.1:8080)',
 };
 
 type ConfigFlag = (typeof CONFIG_FLAGS)[number];
@@ -25,7 +27,7 @@ const flagOption = (f: ConfigFlag): OptionSpec => ({
   name: f.flag,
   type: 'string',
   valueName: f.valueName,
-  help: configFlagHelp[f.flag],
+  help: configFlagHelp[f.path],
 });
 
 /** The configuration flags only `command` accepts, as that command's options. */

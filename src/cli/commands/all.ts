@@ -1,26 +1,36 @@
-// `gatehouse all`: the single-server install. Until the webapp and proxy exist it validates the configuration, reports the
-// codec implementation and the plan (webapp, proxy with N connection managers, engine), and exits 0.
+// `gatehouse all`: the single-server install (what `npm start` runs): the proxy role (front end, connection
+// managers, built-in engines) and the engine role (guacd-compatible listener) in one process, until SIGTERM or
+// SIGINT. The webapp role joins when it exists. With signed tokens and no public key configured, a key pair is
+// made once under .gatehouse/token-keys/ so the install works out of the box (tokens: `gatehouse token`).
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { resolveClusterSize } from '../../config/sections/proxy.js';
 import { detectCodec } from '../codec.js';
 import { EXIT } from '../io.js';
 import { loadConfigForCli } from '../load-config.js';
+import { nextSignal } from '../signals.js';
 import { packageVersion } from '../version.js';
 import type { Command } from './types.js';
 
+/** Where `gatehouse all` keeps the key pair it makes when none is configured (relative to the cwd). */
+export const ALL_KEYS_DIR = join('.gatehouse', 'token-keys');
+
 export const allCommand: Command = {
   name: 'all',
-  summary: 'run the single-server install: webapp, proxy and engine',
+  summary: 'run the single-server install: proxy (with the engines) and the guacd-compatible listener',
   description:
-    'Runs every role in one install (what `npm start` runs). In this version the webapp and proxy roles are\n' +
-    'not implemented yet: it validates the configuration, reports the codec implementation and the plan, and\n' +
-    "exits 0. The engine role already runs on its own: 'gatehouse engine'.",
+    'Runs every available role in one process (what `npm start` runs): the proxy on proxy.listen (the tunnel,\n' +
+    '/health, /metrics, the client page) and the guacd-compatible listener on engine.listen, until SIGTERM or\n' +
+    'SIGINT (which drain the proxy). The webapp role is not implemented yet. If proxyAuth.mode is signed and no\n' +
+    `public key is configured, a key pair is created once in ${ALL_KEYS_DIR}/ and used; mint tokens with\n` +
+    `'gatehouse token --key ${ALL_KEYS_DIR}/token-private.pem --target vnc://HOST:PORT'.`,
   options: [],
   available: true,
   async run({ values, io }) {
-    const loaded = await loadConfigForCli(values, io);
+    const loaded = await loadConfigForCli(values, io, 'all');
     if (loaded === undefined) return EXIT.USAGE;
     const { createLogger } = await import('../../log/logger.js');
-    const { config } = loaded;
+    let { config } = loaded;
     const version = packageVersion();
     const log = createLogger(config);
     log.info({ version, configFile: loaded.file ?? null }, `gatehouse ${version}: single-server install`);
@@ -40,20 +50,50 @@ export const allCommand: Command = {
       `codec: ${codec.impl} (${codec.reason})`,
     );
 
+    const signed = config.proxyAuth.signed;
+    const keys = Array.isArray(signed.publicKeys) ? signed.publicKeys : [signed.publicKeys].filter(Boolean);
+    if (config.proxyAuth.mode === 'signed' && keys.length === 0) {
+      const dir = resolve(io.cwd, ALL_KEYS_DIR);
+      const publicFile = join(dir, 'token-public.pem');
+      if (!existsSync(publicFile)) {
+        const { generateSigningKeyPair } = await import('../../proxy/auth/keys.js');
+        const pair = generateSigningKeyPair();
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        writeFileSync(join(dir, 'token-private.pem'), pair.privatePem, { mode: 0o600 });
+        writeFileSync(publicFile, pair.publicPem);
+        log.warn({ dir }, `no token key configured: made a key pair in ${dir} (kid ${pair.kid})`);
+      }
+      log.info(
+        { publicKey: publicFile },
+        `signed tokens: mint with 'gatehouse token --key ${join(dir, 'token-private.pem')} --target vnc://HOST:PORT'`,
+      );
+      config = {
+        ...config,
+        proxyAuth: { ...config.proxyAuth, signed: { ...signed, publicKeys: [publicFile] } },
+      };
+    }
+
     const managers = resolveClusterSize(config.proxy.clusterSize);
-    const plan = {
-      roles: ['webapp', 'proxy', 'engine'],
-      connectionManagers: managers,
-      implemented: ['engine'],
-    };
     log.info(
-      { plan },
-      `plan: webapp (broker), proxy with ${managers} connection manager${managers === 1 ? '' : 's'}, engine`,
+      { plan: { roles: ['proxy', 'engine'], connectionManagers: managers, notYet: ['webapp'] } },
+      `plan: proxy with ${managers} connection manager${managers === 1 ? '' : 's'}, engine listener; webapp not implemented yet`,
     );
-    log.warn(
-      `webapp and proxy are not implemented yet in gatehouse ${version}; nothing to run, exiting ` +
-        "(the engine role runs on its own: 'gatehouse engine')",
-    );
-    return EXIT.OK;
+    // One stop for both roles: a signal, or either role failing to start (then the other stops too).
+    let stop!: (s: NodeJS.Signals) => void;
+    const signal = new Promise<NodeJS.Signals>((r) => {
+      stop = r;
+    });
+    void nextSignal().then(stop);
+    const stopOnFailure = (code: number): number => {
+      if (code !== 0) stop('SIGTERM');
+      return code;
+    };
+    const { runProxy } = await import('../../proxy/run.js');
+    const { runEngineListener } = await import('../../engine/guacd/run.js');
+    const codes = await Promise.all([
+      runProxy(config, version, () => signal).then(stopOnFailure),
+      runEngineListener(config, version, () => signal).then(stopOnFailure),
+    ]);
+    return Math.max(...codes);
   },
 };

@@ -15,7 +15,7 @@ export const proxyCommand: Command = {
   description:
     'Serves /tunnel (the Guacamole WebSocket tunnel), /health, /metrics and the browser client page on\n' +
     'proxy.listen (--listen HOST:PORT), spread over proxy.clusterSize connection managers (--guac-cluster-size,\n' +
-    'default one per core). Tokens are checked as configured under auth (docs/proxy-auth.md). SIGTERM or\n' +
+    'default one per core). Tokens are checked as configured under proxyAuth (docs/proxy-auth.md). SIGTERM or\n' +
     'SIGINT drains: /health answers 503, new tunnels are refused, live sessions get proxy.drainGraceMs, then\n' +
     'end with SESSION_CLOSED (0x020B). See docs/proxy.md.',
   options: commandConfigOptions('proxy'),
