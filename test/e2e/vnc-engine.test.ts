@@ -233,11 +233,29 @@ describe('VNC engine end to end (guacamole-lite + guacamole-common-js in Chromiu
       },
       15_000,
     );
-    await x.run('xprop', ['-root', '-f', 'CUT_BUFFER0', '8s', '-set', 'CUT_BUFFER0', 'copied in X: café ✓']);
-    await client.waitFor(
+    // x11vnc polls CUT_BUFFER0 and may overlook a change made soon after it set the buffer itself: set it
+    // again every 2 s until the text arrives.
+    let lastSet = 0;
+    await pollUntil(
       'clipboard from X',
-      (s) => s.clipboard.some((c) => c.text === 'copied in X: café ✓'),
-      15_000,
+      async () => {
+        if (Date.now() - lastSet > 2000) {
+          lastSet = Date.now();
+          await x.run('xprop', [
+            '-root',
+            '-f',
+            'CUT_BUFFER0',
+            '8s',
+            '-set',
+            'CUT_BUFFER0',
+            'copied in X: café ✓',
+          ]);
+        }
+        const s = await client.status();
+        return s.clipboard.some((c) => c.text === 'copied in X: café ✓') ? true : undefined;
+      },
+      20_000,
+      200,
     );
     await client.disconnect();
   });

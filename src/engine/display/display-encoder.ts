@@ -2,8 +2,8 @@
  * The display encoder: framebuffer changes in, Guacamole drawing instructions out.
  *
  * Changes accumulate in a FrameBuilder (see its comment for the ordering rule). At a frame end the plan
- * is taken — pixels read from the framebuffer right then — and encoded asynchronously (sharp, thread
- * pool, at most `maxConcurrentEncodes` images at once); plans are emitted strictly in order, each
+ * is taken — pixels read from the framebuffer right then — and encoded asynchronously (plan-encoder.ts:
+ * indexed PNG or sharp, at most `maxConcurrentEncodes` images at once); plans are emitted strictly in order, each
  * followed by `sync`. At most `maxConcurrentFrames` plans are being encoded; a frame that ends while
  * they are busy stays in the builder, and later changes merge into it until one finishes. Only regions
  * are kept while waiting, never pixel copies, so memory stays bounded.

@@ -24,13 +24,17 @@
 import { DirtyRegion } from './dirty-region.js';
 import type { Framebuffer } from './framebuffer.js';
 import { area, clip, isRect, type Rect, splitTiles, translate } from './rects.js';
+import { takeTileBuffer } from './tile-buffers.js';
 
 export type PlanItem =
   | { kind: 'size'; w: number; h: number }
   | { kind: 'copy'; sx: number; sy: number; rect: Rect }
   | { kind: 'fill'; rect: Rect; rgb: number }
   | { kind: 'jpeg'; rect: Rect; data: Uint8Array }
-  /** Pixels read from the framebuffer (a tile ≤ tileSize), to be sent as rect+cfill or an image. */
+  /**
+   * Pixels read from the framebuffer (a tile ≤ tileSize), to be sent as rect+cfill or an image; rgba may
+   * be a recycled buffer (tile-buffers.ts) that encodePlanItem gives back.
+   */
   | { kind: 'pixels'; rect: Rect; rgba: Uint8Array };
 
 export interface FramePlan {
@@ -136,7 +140,7 @@ export class FrameBuilder {
     }
     if (!this.room(stale.length + 1)) return;
     for (const t of stale) {
-      this.items.push({ kind: 'pixels', rect: t, rgba: this.fb.read(translate(t, dx, dy)) });
+      this.items.push({ kind: 'pixels', rect: t, rgba: this.readTile(translate(t, dx, dy)) });
     }
     this.items.push({ kind: 'copy', sx, sy, rect: dst });
     this.dirty.subtract(src);
@@ -165,7 +169,7 @@ export class FrameBuilder {
       const c = this.clipped(r);
       if (!c) continue;
       for (const t of splitTiles(c, this.tileSize))
-        items.push({ kind: 'pixels', rect: t, rgba: this.fb.read(t) });
+        items.push({ kind: 'pixels', rect: t, rgba: this.readTile(t) });
     }
     const plan = { items, frames: this.ended };
     this.items = [];
@@ -189,6 +193,11 @@ export class FrameBuilder {
   /** Marks the whole screen dirty (e.g. after an encoding failure left the client unsure). */
   damageAll(): void {
     this.dirty.add({ x: 0, y: 0, w: this.fb.width, h: this.fb.height });
+  }
+
+  /** The tile's pixels, in a recycled buffer (the plan encoder gives it back once encoded). */
+  private readTile(r: Rect): Uint8Array {
+    return this.fb.read(r, takeTileBuffer(area(r) * 4));
   }
 
   private clipped(r: Rect): Rect | null {

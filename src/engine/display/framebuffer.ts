@@ -121,10 +121,14 @@ export class Framebuffer {
     }
   }
 
-  /** A copy of the region's pixels (RGBA, stride w*4), pending JPEGs decoded first. */
-  read(r: Rect): Uint8Array {
+  /**
+   * A copy of the region's pixels (RGBA, stride w*4), pending JPEGs decoded first; written into `out`
+   * (exactly w*h*4 bytes) if given.
+   */
+  read(r: Rect, out: Uint8Array = new Uint8Array(r.w * r.h * 4)): Uint8Array {
+    if (out.length !== r.w * r.h * 4)
+      throw new RangeError(`read buffer is ${out.length} bytes, need ${r.w * r.h * 4}`);
     this.materialize(r);
-    const out = new Uint8Array(r.w * r.h * 4);
     const stride = this.width * 4;
     const row = r.w * 4;
     for (let y = 0; y < r.h; y++) {

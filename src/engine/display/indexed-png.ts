@@ -2,7 +2,8 @@
  * Indexed-colour PNG (colour type 3) for tiles with at most 256 exact colours — screen content (text,
  * window chrome, flat UI) almost always is. Lossless, pixel-exact, several times smaller than truecolour
  * PNG and cheaper to produce: one palette pass in JS, bit packing to 1/2/4/8 bits per pixel, and zlib
- * deflate on libuv's thread pool (node:zlib's async API), so the event loop only does the palette pass.
+ * deflate — on libuv's thread pool (node:zlib's async API) unless it is cheaper than the trip there, so
+ * the event loop does the palette pass and at most a small deflate (see SYNC_DEFLATE_*).
  *
  * The palette pass is built to stay short on the event loop:
  * - pixels are compared as 32-bit integers, and a run of equal pixels costs one comparison each;
@@ -18,7 +19,10 @@ import { chunkSize, PNG_SIGNATURE, writeChunk } from './png-chunks.js';
 
 /** Most colours a palette can hold. */
 export const MAX_PALETTE = 256;
-/** zlib level for the pixel data (level 1–3 is zlib's fast path; measured in bench/display-encode.ts). */
+/**
+ * zlib level for the pixel data: on the VNC benchmark's text tiles levels 1–3 (zlib's fast path) gave the
+ * same time and size within noise; level 6 took ≈ 2.5× the time for ≈ 12 % fewer bytes.
+ */
 export const INDEXED_DEFLATE_LEVEL = 2;
 /**
  * Deflating on the event loop is cheaper than a trip to the thread pool (≈ 0.1–0.4 ms of main-thread work

@@ -22,6 +22,7 @@ import { encodeIndexed, indexImage } from './indexed-png.js';
 import { copyInstruction, fillInstructions, sizeInstruction } from './instructions.js';
 import type { Limiter } from './limiter.js';
 import { area, type Rect } from './rects.js';
+import { returnTileBuffer } from './tile-buffers.js';
 
 export type EncodedItem =
   /** Instruction text; `stream` is an image stream index it holds until written. */
@@ -74,9 +75,11 @@ export function encodePlanItem(ctx: PlanContext, item: PlanItem): EncodedItem | 
   }
 }
 
+/** The tile's pixels are not used after this (its buffer is given back for reuse if it was recycled). */
 function encodePixels(ctx: PlanContext, rect: Rect, rgba: Uint8Array): EncodedItem | Promise<EncodedItem> {
   const { uniform, format } = classify(ctx, rect, rgba);
   if (uniform >= 0) {
+    returnTileBuffer(rgba);
     ctx.onImage?.('fill', 0);
     return { kind: 'text', text: fillInstructions(rect, uniform) };
   }
@@ -84,10 +87,14 @@ function encodePixels(ctx: PlanContext, rect: Rect, rgba: Uint8Array): EncodedIt
     .run(() => nextTurn().then(() => encodeTile(rgba, rect, format, ctx.quality)))
     .then(
       (data): EncodedItem => {
+        returnTileBuffer(rgba);
         ctx.onImage?.(format, data.length);
         return { kind: 'image', mimetype: MIMETYPES[format], rect, data };
       },
-      (error: unknown): EncodedItem => ({ kind: 'failed', rect, error }),
+      (error: unknown): EncodedItem => {
+        returnTileBuffer(rgba);
+        return { kind: 'failed', rect, error };
+      },
     );
 }
 

@@ -72,6 +72,15 @@ export async function startGatehouseProxy(opts: ProxyStartOptions = {}): Promise
   await waitForPort(port, 20_000, () =>
     group.hasExited ? `gatehouse proxy exited:\n${group.output()}` : undefined,
   );
+  // The port answers as soon as the first manager listens; the start-up line comes once all of them do.
+  await pollUntil(
+    'all connection managers listening',
+    () => {
+      if (group.hasExited) throw new Error(`gatehouse proxy exited:\n${group.output()}`);
+      return group.output().includes('proxy listening on port') ? true : undefined;
+    },
+    30_000,
+  );
   const logs = (): Array<Record<string, unknown>> =>
     group
       .output()
