@@ -104,7 +104,12 @@ describe('e2e harness', { timeout: 90_000 }, () => {
     assert.match(term.windowId, /^\d+$/);
     const geometry = await x.xdotool('getwindowgeometry', term.windowId);
     assert.match(geometry, /Position: 5\d,6\d/);
-    const green = matchColor(await x.screenshotRegion(60, 70, 40, 40), parseColor('#00ff00'));
+    // The window exists before xterm has painted it: wait (bounded) for its colour.
+    let green = matchColor(await x.screenshotRegion(60, 70, 40, 40), parseColor('#00ff00'));
+    for (let i = 0; i < 50 && green.matching !== 40 * 40; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      green = matchColor(await x.screenshotRegion(60, 70, 40, 40), parseColor('#00ff00'));
+    }
     assert.equal(green.matching, 40 * 40, JSON.stringify(green));
     assert.equal(await x.readClipboard(), null, 'nothing owns the clipboard yet');
     await x.writeClipboard('héllo gatehouse ✓');
