@@ -1,39 +1,16 @@
 // The gatehouse CLI as users run it: `node dist/src/cli/main.js ...` in a child process.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
+import { baseEnv, gatehouse, MAIN } from '../helpers/cli.js';
 import { GuacTestClient } from '../helpers/guacd-client.js';
 import { fromRoot } from '../helpers/paths.js';
 
-const MAIN = fromRoot('dist', 'src', 'cli', 'main.js');
 const VERSION = (JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')) as { version: string }).version;
-
-/** The caller's environment without GATEHOUSE_* variables (the test runner may set some). */
-const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GATEHOUSE_')));
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function gatehouse(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [MAIN, ...args],
-      { env: { ...baseEnv, ...env }, timeout: 20_000 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

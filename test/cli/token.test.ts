@@ -1,7 +1,6 @@
 // `gatehouse token` as users run it: key pair generation, minting (verified with the proxy's redeemer), and
 // usage errors (exit 2, naming the option).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,32 +9,10 @@ import { decodeJwt } from 'jose';
 import { loadPublicKeys, parseEncryptionKey, parsePrivateKey } from '../../src/proxy/auth/keys.js';
 import { SignedTokenRedeemer } from '../../src/proxy/auth/signed.js';
 import { DEFAULT_POLICY } from '../../src/proxy/types.js';
-import { fromRoot } from '../helpers/paths.js';
+import { gatehouse } from '../helpers/cli.js';
 
-const MAIN = fromRoot('dist', 'src', 'cli', 'main.js');
-const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GATEHOUSE_')));
 const HINT = "Run 'gatehouse --help' for usage.";
 const CTX = { remoteAddress: '127.0.0.1' };
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function gatehouse(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [MAIN, ...args],
-      { env: { ...baseEnv, ...env }, timeout: 20_000 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-token-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -183,46 +183,24 @@ describe('proxy + client page in Chromium, against x11vnc', {
     await page.fill('#clipboard-text', 'from the browser panel');
     await page.dispatchEvent('#clipboard-text', 'change');
     await pollUntil(
-      'CUT_BUFFER0',
-      async () => {
-        const r = await x.run('xprop', ['-root', 'CUT_BUFFER0'], { check: false });
-        return r.stdout.toString().includes('"from the browser panel"') ? true : undefined;
-      },
+      'CUT_BUFFER0 set by x11vnc',
+      async () => ((await x.cutBuffer()).includes('"from the browser panel"') ? true : undefined),
       15_000,
     );
-    // x11vnc polls CUT_BUFFER0 and may overlook a change made right after it set the buffer itself: set it
-    // again every 2 s until the page shows it.
-    let lastSet = 0;
-    await pollUntil(
-      'the panel to show the X text',
-      async () => {
-        if (Date.now() - lastSet > 2000) {
-          lastSet = Date.now();
-          await x.run('xprop', [
-            '-root',
-            '-f',
-            'CUT_BUFFER0',
-            '8s',
-            '-set',
-            'CUT_BUFFER0',
-            'from X to the page',
-          ]);
-        }
-        return (await page.inputValue('#clipboard-text')) === 'from X to the page' ? true : undefined;
-      },
-      15_000,
+    await x.offerCutBuffer(
+      'from X to the page',
+      async () => (await page.inputValue('#clipboard-text')) === 'from X to the page',
     );
   });
 
   it('disable-paste: text from the page never reaches X', T, async (t) => {
-    await x.run('xprop', ['-root', '-f', 'CUT_BUFFER0', '8s', '-set', 'CUT_BUFFER0', 'unchanged']);
+    await x.setCutBuffer('unchanged');
     const page = await openPage(t, { disablePaste: true });
     await page.click('#clipboard-toggle');
     await page.fill('#clipboard-text', 'must not arrive');
     await page.dispatchEvent('#clipboard-text', 'change');
     await sleep(2000);
-    const r = await x.run('xprop', ['-root', 'CUT_BUFFER0']);
-    assert.match(r.stdout.toString(), /"unchanged"/);
+    assert.match(await x.cutBuffer(), /"unchanged"/);
     assert.equal(
       await page.evaluate(() => (globalThis as unknown as GatehouseHook).gatehouse.state()),
       'connected',

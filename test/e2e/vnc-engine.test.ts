@@ -227,35 +227,11 @@ describe('VNC engine end to end (guacamole-lite + guacamole-common-js in Chromiu
     await client.setClipboard('pasted from the browser');
     await pollUntil(
       'CUT_BUFFER0 set by x11vnc',
-      async () => {
-        const r = await x.run('xprop', ['-root', 'CUT_BUFFER0'], { check: false });
-        return r.stdout.toString().includes('"pasted from the browser"') ? true : undefined;
-      },
+      async () => ((await x.cutBuffer()).includes('"pasted from the browser"') ? true : undefined),
       15_000,
     );
-    // x11vnc polls CUT_BUFFER0 and may overlook a change made soon after it set the buffer itself: set it
-    // again every 2 s until the text arrives.
-    let lastSet = 0;
-    await pollUntil(
-      'clipboard from X',
-      async () => {
-        if (Date.now() - lastSet > 2000) {
-          lastSet = Date.now();
-          await x.run('xprop', [
-            '-root',
-            '-f',
-            'CUT_BUFFER0',
-            '8s',
-            '-set',
-            'CUT_BUFFER0',
-            'copied in X: café ✓',
-          ]);
-        }
-        const s = await client.status();
-        return s.clipboard.some((c) => c.text === 'copied in X: café ✓') ? true : undefined;
-      },
-      20_000,
-      200,
+    await x.offerCutBuffer('copied in X: café ✓', async () =>
+      (await client.status()).clipboard.some((c) => c.text === 'copied in X: café ✓'),
     );
     await client.disconnect();
   });
@@ -266,7 +242,7 @@ describe('VNC engine end to end (guacamole-lite + guacamole-common-js in Chromiu
     const client = await openSession(t, vnc, { 'disable-copy': 'true', 'disable-paste': 'true' });
     await client.waitForSyncs(1);
     await x.writeClipboard('secret in X');
-    await x.run('xprop', ['-root', '-f', 'CUT_BUFFER0', '8s', '-set', 'CUT_BUFFER0', 'secret cut buffer']);
+    await x.setCutBuffer('secret cut buffer');
     await client.setClipboard('secret from the browser');
     await sleep(2000);
     assert.deepEqual((await client.status()).clipboard, []);

@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import { encodeInstruction } from '../../protocol/guacamole/encoder.js';
 import { GuacamoleParser, type Instruction } from '../../protocol/guacamole/parser.js';
 import { STATUS, statusName } from '../../protocol/guacamole/status.js';
+import { DeadlineTimer } from '../../util/deadline-timer.js';
 import type { EngineSession, ProtocolEngine, SessionEnd, SessionLogger } from '../types.js';
 import { GuacdHandshake, type HandshakeReady, type HandshakeStep } from './handshake.js';
 import { SocketSink } from './socket-sink.js';
@@ -72,7 +73,7 @@ export class GuacdConnection {
   private sink: SocketSink | undefined;
   private lastReceived = Date.now();
   private lastSent = Date.now();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly deadline = new DeadlineTimer(() => this.guard('timer', () => this.tick()));
   private graceTimer: NodeJS.Timeout | undefined;
   private socketError: Error | undefined;
   private started = 0;
@@ -312,19 +313,14 @@ export class GuacdConnection {
   }
 
   private arm(at: number): void {
-    this.disarm();
-    if (!Number.isFinite(at)) return;
-    this.timer = setTimeout(() => this.guard('timer', () => this.tick()), Math.max(0, at - Date.now()));
-    this.timer.unref();
+    this.deadline.arm(at);
   }
 
   private disarm(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.deadline.disarm();
   }
 
   private tick(): void {
-    this.timer = undefined;
     const now = Date.now();
     if (this.state === 'handshake') {
       const step = this.handshake.timeout(now);

@@ -22,6 +22,7 @@ import { createFramer } from '../../native/select-framer.js';
 import { encodeInstruction } from '../../protocol/guacamole/encoder.js';
 import type { Instruction } from '../../protocol/guacamole/parser.js';
 import { STATUS, statusName } from '../../protocol/guacamole/status.js';
+import { DeadlineTimer } from '../../util/deadline-timer.js';
 import { type GuacdAddress, parseGuacdAddress } from './guacd-address.js';
 import { type ClientHandshakeStep, GuacdClientHandshake } from './guacd-handshake.js';
 import { GuacdInbound, type InboundResult } from './guacd-inbound.js';
@@ -72,7 +73,7 @@ class GuacdBackendSession implements GuacdSession {
   private lastReceived = Date.now();
   private lastSent = Date.now();
   private started = Date.now();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly deadline = new DeadlineTimer(() => this.guard('timer', () => this.tick()));
   private resolveEnded!: (end: SessionEnd) => void;
 
   constructor(options: GuacdSessionOptions) {
@@ -339,19 +340,14 @@ class GuacdBackendSession implements GuacdSession {
   }
 
   private arm(at: number): void {
-    this.disarm();
-    if (!Number.isFinite(at)) return;
-    this.timer = setTimeout(() => this.guard('timer', () => this.tick()), Math.max(0, at - Date.now()));
-    this.timer.unref();
+    this.deadline.arm(at);
   }
 
   private disarm(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.deadline.disarm();
   }
 
   private tick(): void {
-    this.timer = undefined;
     const now = Date.now();
     if (this.state === 'connecting') {
       if (now < this.connectDeadline) {

@@ -2,7 +2,7 @@
 // end-to-end tests. Its JSON log lines are kept so tests can assert on them.
 import { fromRoot } from '../../helpers/paths.js';
 import { freePort, LOOPBACK, waitForPort } from './free-port.js';
-import { ProcessGroup, pollUntil } from './processes.js';
+import { jsonLines, ProcessGroup, pollUntil } from './processes.js';
 
 export interface EngineProcess {
   host: string;
@@ -25,18 +25,7 @@ export async function startGatehouseEngine(extraArgs: string[] = []): Promise<En
   await waitForPort(port, 15_000, () =>
     group.hasExited ? `gatehouse engine exited:\n${group.output()}` : undefined,
   );
-  const logs = (): Array<Record<string, unknown>> =>
-    group
-      .output()
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => {
-        try {
-          return JSON.parse(l) as Record<string, unknown>;
-        } catch {
-          return { msg: l };
-        }
-      });
+  const logs = (): Array<Record<string, unknown>> => jsonLines(group.output());
   return {
     host: LOOPBACK,
     port,

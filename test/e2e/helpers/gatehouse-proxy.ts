@@ -12,7 +12,7 @@ import { mintToken } from '../../../src/proxy/auth/mint.js';
 import type { Policy, Target } from '../../../src/proxy/types.js';
 import { fromRoot } from '../../helpers/paths.js';
 import { freePort, LOOPBACK, waitForPort } from './free-port.js';
-import { ProcessGroup, pollUntil, registerTempDir, removeTempDir } from './processes.js';
+import { jsonLines, ProcessGroup, pollUntil, registerTempDir, removeTempDir } from './processes.js';
 
 export interface ProxyProcess {
   port: number;
@@ -81,18 +81,7 @@ export async function startGatehouseProxy(opts: ProxyStartOptions = {}): Promise
     },
     30_000,
   );
-  const logs = (): Array<Record<string, unknown>> =>
-    group
-      .output()
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => {
-        try {
-          return JSON.parse(l) as Record<string, unknown>;
-        } catch {
-          return { msg: l };
-        }
-      });
+  const logs = (): Array<Record<string, unknown>> => jsonLines(group.output());
   const base = `http://${LOOPBACK}:${port}`;
   return {
     port,

@@ -287,3 +287,17 @@ export async function pollUntil<T>(
     await sleep(intervalMs);
   }
 }
+
+/** A process's output as JSON log records, one per line (a line that is not JSON becomes {msg: line}). */
+export function jsonLines(output: string): Array<Record<string, unknown>> {
+  return output
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      try {
+        return JSON.parse(l) as Record<string, unknown>;
+      } catch {
+        return { msg: l };
+      }
+    });
+}

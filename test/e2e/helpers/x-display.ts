@@ -174,6 +174,36 @@ export class XDisplay {
     return r.code === 0 ? r.stdout.toString('utf8') : null;
   }
 
+  /** CUT_BUFFER0 as xprop prints it (`CUT_BUFFER0(STRING) = "text"`), or '' when unset. */
+  async cutBuffer(): Promise<string> {
+    const r = await this.run('xprop', ['-root', 'CUT_BUFFER0'], { check: false });
+    return r.stdout.toString();
+  }
+
+  async setCutBuffer(text: string): Promise<void> {
+    await this.run('xprop', ['-root', '-f', 'CUT_BUFFER0', '8s', '-set', 'CUT_BUFFER0', text]);
+  }
+
+  /**
+   * Sets CUT_BUFFER0 to `text`, again every 2 s, until `seen()` holds (x11vnc mirrors the cut buffer to its
+   * viewers, but may overlook a change made soon after it set the buffer itself).
+   */
+  async offerCutBuffer(text: string, seen: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+    let lastSet = 0;
+    await pollUntil(
+      `"${text}" offered through CUT_BUFFER0 to be seen`,
+      async () => {
+        if (Date.now() - lastSet > 2000) {
+          lastSet = Date.now();
+          await this.setCutBuffer(text);
+        }
+        return (await seen()) ? true : undefined;
+      },
+      timeoutMs,
+      200,
+    );
+  }
+
   /**
    * Makes xclip own the selection with `text` and waits until it reads back. xclip stays in the foreground
    * (-quiet) serving it until another client takes the selection or the display stops.
