@@ -278,7 +278,7 @@ app.listen(data.host, data.port, (s) => {
   else post({ type: 'listen-failed', message: `cannot listen on ${data.host}:${data.port}` });
 });
 
-const LAG_RESOLUTION_MS = 10;
+const LAG_RESOLUTION_MS = 50;
 const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
 lag.enable();
 function report(): void {
