@@ -112,6 +112,8 @@ class GuacdBackendSession implements GuacdSession {
     return this.pausedNow;
   }
 
+  private corked = false;
+
   handleInstruction(instruction: Instruction): void {
     if (this.state === 'ended') return;
     const { opcode, args } = instruction;
@@ -260,6 +262,16 @@ class GuacdBackendSession implements GuacdSession {
 
   private write(text: string, count = true): void {
     if (!this.socket.writable) return;
+    // Instructions written in one event-loop turn (one browser message often carries several) go to guacd in
+    // one syscall: cork now, uncork at the end of the turn.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
     this.socket.write(text);
     this.lastSent = Date.now();
     if (count && this.socket.writableLength > this.limits.maxQueuedBytes)
