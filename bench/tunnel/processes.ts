@@ -17,6 +17,7 @@ import { freePort, LOOPBACK, waitForPort } from '../../test/e2e/helpers/free-por
 import type { HealthBody } from '../../test/e2e/helpers/gatehouse-proxy.js';
 import { makeLiteToken } from '../../test/e2e/helpers/guacamole-lite-server.js';
 import { ProcessGroup, registerTempDir, removeTempDir } from '../../test/e2e/helpers/processes.js';
+import { type DistributiveOmit, IpcChild } from '../helpers/ipc-child.js';
 import type {
   ClientReply,
   ClientRequest,
@@ -209,53 +210,24 @@ export async function startReplayGuacd(
 
 const REQUEST_TIMEOUT_MS = 120_000;
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
 /** A load-generator process: requests go over IPC, each answered by the reply with its id. */
 export class ClientProcess {
-  readonly group: ProcessGroup;
-  private nextId = 1;
-  private readonly waiting = new Map<number, (r: ClientReply) => void>();
+  private readonly ipc: IpcChild<ClientRequest, ClientReply>;
 
   constructor(readonly label: string) {
-    this.group = new ProcessGroup(process.execPath, [fromRoot('dist/bench/tunnel/client.js')], {
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
-    this.group.child.on('message', (m) => {
-      const r = m as ClientReply;
-      const cb = this.waiting.get(r.id);
-      this.waiting.delete(r.id);
-      cb?.(r);
-    });
-    void this.group.exited.then(() => {
-      const waiters = [...this.waiting.values()];
-      this.waiting.clear();
-      for (const cb of waiters) cb({ id: 0, ok: false, error: `client exited:\n${this.group.output()}` });
-    });
+    this.ipc = new IpcChild(label, [fromRoot('dist/bench/tunnel/client.js')], REQUEST_TIMEOUT_MS);
+  }
+
+  get group(): ProcessGroup {
+    return this.ipc.group;
   }
 
   get pid(): number {
-    return this.group.pid;
+    return this.ipc.group.pid;
   }
 
   private request(body: DistributiveOmit<ClientRequest, 'id'>): Promise<ClientReply> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(id);
-        reject(new Error(`${this.label}: no answer to ${body.op} within ${REQUEST_TIMEOUT_MS} ms`));
-      }, REQUEST_TIMEOUT_MS);
-      this.waiting.set(id, (r) => {
-        clearTimeout(timer);
-        if (r.ok) resolve(r);
-        else reject(new Error(`${this.label}: ${r.error}`));
-      });
-      if (this.group.hasExited || !this.group.child.send({ ...body, id } as ClientRequest)) {
-        clearTimeout(timer);
-        this.waiting.delete(id);
-        reject(new Error(`${this.label} is not running:\n${this.group.output()}`));
-      }
-    });
+    return this.ipc.request(body);
   }
 
   async open(specs: SessionSpec[], batch = 20, timeoutMs = 60_000): Promise<void> {

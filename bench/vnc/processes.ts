@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { fromRoot } from '../../src/util/paths.js';
 import { freePort, LOOPBACK, waitForPort } from '../../test/e2e/helpers/free-port.js';
 import { ProcessGroup } from '../../test/e2e/helpers/processes.js';
+import { type DistributiveOmit, IpcChild } from '../helpers/ipc-child.js';
 import {
   type ConsumerReply,
   type ConsumerRequest,
@@ -52,57 +53,28 @@ export async function startEngine(o: EngineOptions = {}): Promise<BenchEngine> {
 
 const REQUEST_TIMEOUT_MS = 60_000;
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
 /** A consumer process: requests go over IPC, each answered by the reply with its id. */
 export class ConsumerProcess {
-  readonly group: ProcessGroup;
-  private nextId = 1;
-  private readonly waiting = new Map<number, (r: ConsumerReply) => void>();
+  private readonly ipc: IpcChild<ConsumerRequest, ConsumerReply>;
 
   constructor(readonly target: ConsumerTarget) {
-    this.group = new ProcessGroup(
-      process.execPath,
+    this.ipc = new IpcChild(
+      `${target.kind} consumer`,
       [fromRoot('dist/bench/vnc/consumer.js'), ...targetArgs(target)],
-      { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
+      REQUEST_TIMEOUT_MS,
     );
-    this.group.child.on('message', (m) => {
-      const r = m as ConsumerReply;
-      const cb = this.waiting.get(r.id);
-      this.waiting.delete(r.id);
-      cb?.(r);
-    });
-    void this.group.exited.then(() => {
-      const waiters = [...this.waiting.values()];
-      this.waiting.clear();
-      for (const cb of waiters) cb({ id: 0, ok: false, error: `consumer exited:\n${this.group.output()}` });
-    });
+  }
+
+  get group(): ProcessGroup {
+    return this.ipc.group;
   }
 
   get pid(): number {
-    return this.group.pid;
+    return this.ipc.group.pid;
   }
 
   private request(body: DistributiveOmit<ConsumerRequest, 'id'>): Promise<ConsumerReply> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(id);
-        reject(
-          new Error(`${this.target.kind} consumer: no answer to ${body.op} within ${REQUEST_TIMEOUT_MS} ms`),
-        );
-      }, REQUEST_TIMEOUT_MS);
-      this.waiting.set(id, (r) => {
-        clearTimeout(timer);
-        if (r.ok) resolve(r);
-        else reject(new Error(`${this.target.kind} consumer: ${r.error}`));
-      });
-      if (this.group.hasExited || !this.group.child.send({ ...body, id } as ConsumerRequest)) {
-        clearTimeout(timer);
-        this.waiting.delete(id);
-        reject(new Error(`${this.target.kind} consumer is not running:\n${this.group.output()}`));
-      }
-    });
+    return this.ipc.request(body);
   }
 
   async open(count: number): Promise<void> {
