@@ -19,6 +19,7 @@ const configFlagHelp: Record<(typeof CONFIG_FLAGS)[number]['path'], string> = {
   'proxy.clusterSize': 'proxy.clusterSize: connection managers, 1-256 or auto (one per core)',
   'engine.listen': 'engine.listen: address of the guacd-compatible listener (default 127.0.0.1:4822)',
   'proxy.listen': 'proxy.listen: address of the front end, HTTP and /tunnel (default 127.0.0.1:8080)',
+  'webapp.listen': 'webapp.listen: address of the web UI, API and tunnel relay (default 127.0.0.1:8443)',
 };
 
 type ConfigFlag = (typeof CONFIG_FLAGS)[number];

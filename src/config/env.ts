@@ -28,6 +28,9 @@ export const ENV_IGNORED: readonly string[] = [
   'GATEHOUSE_TEST_TIMEOUT_MS',
   'GATEHOUSE_SKIP_NATIVE',
   'GATEHOUSE_VERBOSE_BUILD',
+  'GATEHOUSE_ADMIN_PASSWORD',
+  'GATEHOUSE_WEBAPP_CHECK_RESPONSES',
+  'GATEHOUSE_TEST_SHOW_LOGS',
 ];
 
 const snake = (segment: string): string => segment.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();

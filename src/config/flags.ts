@@ -25,6 +25,8 @@ export const CONFIG_FLAGS = [
   { flag: 'guac-cluster-size', path: 'proxy.clusterSize', valueName: 'N|auto' },
   { flag: 'listen', path: 'engine.listen', valueName: 'HOST:PORT', command: 'engine' },
   { flag: 'listen', path: 'proxy.listen', valueName: 'HOST:PORT', command: 'proxy' },
+  { flag: 'listen', path: 'webapp.listen', valueName: 'HOST:PORT', command: 'webapp' },
+  { flag: 'listen', path: 'webapp.listen', valueName: 'HOST:PORT', command: 'all' },
 ] as const satisfies readonly ConfigFlagSpec[];
 
 export type ConfigFlagName = (typeof CONFIG_FLAGS)[number]['flag'];

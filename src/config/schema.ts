@@ -7,6 +7,7 @@ import { type EngineConfig, engineSchema } from './sections/engine.js';
 import { type LogConfig, logSchema } from './sections/log.js';
 import { type ProxyConfig, proxySchema } from './sections/proxy.js';
 import { type ProxyAuthConfig, proxyAuthSchema } from './sections/proxy-auth.js';
+import { type WebappConfig, webappSchema } from './sections/webapp.js';
 
 export interface GatehouseConfig {
   log: LogConfig;
@@ -14,6 +15,7 @@ export interface GatehouseConfig {
   proxy: ProxyConfig;
   proxyAuth: ProxyAuthConfig;
   engine: EngineConfig;
+  webapp: WebappConfig;
 }
 
 export const sections = {
@@ -22,6 +24,7 @@ export const sections = {
   proxy: proxySchema,
   proxyAuth: proxyAuthSchema,
   engine: engineSchema,
+  webapp: webappSchema,
 } as const satisfies Record<keyof GatehouseConfig, SchemaNode>;
 
 export const configSchema: SchemaNode = {

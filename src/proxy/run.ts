@@ -1,5 +1,6 @@
 /**
- * Runs the proxy role until a signal: starts the supervisor, logs where it listens, drains on the signal.
+ * Runs the proxy role until a signal: starts the supervisor, logs where it listens, registers with the webapp
+ * when proxyAuth.webapp.advertiseUrl is set, and on the signal stops registering and drains.
  * Fault injection for tests: with GATEHOUSE_FAULT_INJECTION=1, SIGUSR2 crashes connection manager 0.
  */
 import type { GatehouseConfig } from '../config/schema.js';
@@ -46,7 +47,19 @@ export async function runProxy(
     { version, listen: config.proxy.listen, port: supervisor.port, managers: supervisor.managers },
     `gatehouse ${version}: proxy listening on port ${supervisor.port} with ${supervisor.managers} connection manager${supervisor.managers === 1 ? '' : 's'}`,
   );
+  // Registration with the webapp (proxyAuth.webapp.advertiseUrl), once the front end accepts connections.
+  const { registerWithWebapp } = await import('./auth/registration.js');
+  let registration: ReturnType<typeof registerWithWebapp>;
+  try {
+    registration = registerWithWebapp(config, log, { version });
+  } catch (err) {
+    if (!(err instanceof AuthConfigError)) throw err;
+    log.fatal(`proxy: ${err.message} (see docs/proxy-auth.md)`);
+    await supervisor.stop();
+    return 2;
+  }
   const signal = await nextSignal();
+  registration.stop();
   log.info(
     { signal, sessions: supervisor.liveSessions(), graceMs: config.proxy.drainGraceMs },
     `proxy: ${signal} received, draining`,

@@ -40,6 +40,8 @@ const PROXY_AUTH_DEFAULTS = {
     timeoutMs: 5000,
     caFile: '',
     allowInsecureHttp: false,
+    advertiseUrl: '',
+    zone: '',
   },
 };
 after(() => tmp.remove());
@@ -90,6 +92,8 @@ describe('defaults', () => {
       'proxyAuth.webapp.timeoutMs',
       'proxyAuth.webapp.caFile',
       'proxyAuth.webapp.allowInsecureHttp',
+      'proxyAuth.webapp.advertiseUrl',
+      'proxyAuth.webapp.zone',
       'engine.listen',
       'engine.handshakeTimeoutMs',
     ]);

@@ -36,6 +36,9 @@ import {
   redeemErrorSchema,
   redeemRequestSchema,
   redeemResponseSchema,
+  registerErrorSchema,
+  registerRequestSchema,
+  registerResponseSchema,
   targetSchema,
 } from '../../src/proxy/auth/schemas.js';
 import { grantSummary } from '../../src/proxy/auth/summary.js';
@@ -73,11 +76,20 @@ describe('proxyAuth configuration section', { timeout: 20_000 }, () => {
         clockSkewSeconds: 30,
         encryptionKey: '',
       },
-      webapp: { url: '', proxyId: '', proxyToken: '', timeoutMs: 5000, caFile: '', allowInsecureHttp: false },
+      webapp: {
+        url: '',
+        proxyId: '',
+        proxyToken: '',
+        timeoutMs: 5000,
+        caFile: '',
+        allowInsecureHttp: false,
+        advertiseUrl: '',
+        zone: '',
+      },
     });
     const root = { type: 'object' as const, properties: { proxyAuth: proxyAuthSchema } };
     const paths = leafPaths(root);
-    assert.equal(paths.length, 13);
+    assert.equal(paths.length, 15);
     for (const path of paths) {
       let node: { properties?: Record<string, unknown> } | undefined = root;
       for (const p of path) node = node?.properties?.[p] as typeof node;
@@ -336,6 +348,9 @@ describe('docs/proxy-auth.schema.json', () => {
       redeemRequest: redeemRequestSchema,
       redeemResponse: redeemResponseSchema,
       redeemError: redeemErrorSchema,
+      registerRequest: registerRequestSchema,
+      registerResponse: registerResponseSchema,
+      registerError: registerErrorSchema,
     };
     assert.deepEqual(Object.keys(bundle.$defs).sort(), Object.keys(code).sort());
     for (const [name, schema] of Object.entries(code)) {
@@ -376,5 +391,17 @@ describe('docs/proxy-auth.schema.json', () => {
       false,
     );
     assert.ok(check('claims', { aud: 'gatehouse-proxy', iat: 1, exp: 61, jti: 'j', target }));
+    const registration = {
+      proxy: { id: 'proxy-eu-1' },
+      kind: 'guac',
+      address: 'https://proxy-eu-1.internal:8080',
+      zone: 'eu',
+      version: '0.1.0',
+    };
+    assert.ok(check('registerRequest', registration));
+    assert.ok(check('registerRequest', { ...registration, zone: null }));
+    assert.equal(check('registerRequest', { ...registration, address: 'proxy-eu-1:8080' }), false);
+    assert.ok(check('registerResponse', { id: 'proxy-eu-1', zone: 'eu' }));
+    assert.ok(check('registerError', { error: 'zone-mismatch', message: 'proxy-eu-1 is in zone us' }));
   });
 });

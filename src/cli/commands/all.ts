@@ -1,30 +1,45 @@
-// `gatehouse all`: the single-server install (what `npm start` runs): the proxy role (front end, connection
-// managers, built-in engines) and the engine role (guacd-compatible listener) in one process, until SIGTERM or
-// SIGINT. The webapp role joins when it exists. With signed tokens and no public key configured, a key pair is
-// made once under .gatehouse/token-keys/ so the install works out of the box (tokens: `gatehouse token`).
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+// `gatehouse all`: the single-server install (what `npm start` runs): the webapp (broker, API, web UI, tunnel
+// relay), the proxy role (front end, connection managers, built-in engines) registered with it as the local
+// proxy of the default zone, and the engine role (guacd-compatible listener), in one process until SIGTERM or
+// SIGINT. The proxy redeems tokens with the local webapp (proxyAuth.mode webapp); its secret is kept in
+// <webapp.dataDir>/local-proxy.secret.
+import { createServer } from 'node:net';
 import { resolveClusterSize } from '../../config/sections/proxy.js';
 import { detectCodec } from '../codec.js';
 import { EXIT } from '../io.js';
 import { loadConfigForCli } from '../load-config.js';
+import { commandConfigOptions } from '../options.js';
 import { nextSignal } from '../signals.js';
 import { packageVersion } from '../version.js';
 import type { Command } from './types.js';
 
-/** Where `gatehouse all` keeps the key pair it makes when none is configured (relative to the cwd). */
-export const ALL_KEYS_DIR = join('.gatehouse', 'token-keys');
+/** HOST:0 becomes a free port now: the webapp must know the proxy's address before the proxy starts. */
+async function concretePort(listen: string): Promise<{ host: string; port: number }> {
+  const i = listen.lastIndexOf(':');
+  const host = listen.slice(0, i).replace(/^\[|\]$/g, '');
+  const port = Number(listen.slice(i + 1));
+  if (port !== 0) return { host, port };
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const { port: free } = srv.address() as { port: number };
+      srv.close(() => resolve({ host, port: free }));
+    });
+  });
+}
 
 export const allCommand: Command = {
   name: 'all',
-  summary: 'run the single-server install: proxy (with the engines) and the guacd-compatible listener',
+  summary:
+    'run the single-server install: webapp, proxy (with the engines) and the guacd-compatible listener',
   description:
-    'Runs every available role in one process (what `npm start` runs): the proxy on proxy.listen (the tunnel,\n' +
-    '/health, /metrics, the client page) and the guacd-compatible listener on engine.listen, until SIGTERM or\n' +
-    'SIGINT (which drain the proxy). The webapp role is not implemented yet. If proxyAuth.mode is signed and no\n' +
-    `public key is configured, a key pair is created once in ${ALL_KEYS_DIR}/ and used; mint tokens with\n` +
-    `'gatehouse token --key ${ALL_KEYS_DIR}/token-private.pem --target vnc://HOST:PORT'.`,
-  options: [],
+    'Runs every role in one process (what `npm start` runs): the webapp on webapp.listen (--listen; web UI, API,\n' +
+    'tunnel relay; HTTPS with a self-signed certificate by default), the proxy on proxy.listen (registered with\n' +
+    'the webapp as "local" in the zone "default"; tokens redeemed with the webapp) and the guacd-compatible\n' +
+    'listener on engine.listen, until SIGTERM or SIGINT (which drain the proxy). On the first start the\n' +
+    'administrator "admin" is created and its password printed once (or GATEHOUSE_ADMIN_PASSWORD).',
+  options: commandConfigOptions('all'),
   available: true,
   async run({ values, io }) {
     const loaded = await loadConfigForCli(values, io, 'all');
@@ -50,33 +65,45 @@ export const allCommand: Command = {
       `codec: ${codec.impl} (${codec.reason})`,
     );
 
-    const signed = config.proxyAuth.signed;
-    const keys = Array.isArray(signed.publicKeys) ? signed.publicKeys : [signed.publicKeys].filter(Boolean);
-    if (config.proxyAuth.mode === 'signed' && keys.length === 0) {
-      const dir = resolve(io.cwd, ALL_KEYS_DIR);
-      const publicFile = join(dir, 'token-public.pem');
-      if (!existsSync(publicFile)) {
-        const { generateSigningKeyPair } = await import('../../proxy/auth/keys.js');
-        const pair = generateSigningKeyPair();
-        mkdirSync(dir, { recursive: true, mode: 0o700 });
-        writeFileSync(join(dir, 'token-private.pem'), pair.privatePem, { mode: 0o600 });
-        writeFileSync(publicFile, pair.publicPem);
-        log.warn({ dir }, `no token key configured: made a key pair in ${dir} (kid ${pair.kid})`);
-      }
-      log.info(
-        { publicKey: publicFile },
-        `signed tokens: mint with 'gatehouse token --key ${join(dir, 'token-private.pem')} --target vnc://HOST:PORT'`,
-      );
-      config = {
-        ...config,
-        proxyAuth: { ...config.proxyAuth, signed: { ...signed, publicKeys: [publicFile] } },
-      };
+    const { startWebappRole } = await import('../../webapp/role.js');
+    const { ensureLocalProxy } = await import('../../webapp/bootstrap.js');
+    let webapp: Awaited<ReturnType<typeof startWebappRole>>;
+    try {
+      webapp = await startWebappRole(config, version, io, log.child({ role: 'webapp' }));
+    } catch (err) {
+      log.fatal({ err }, `webapp: cannot start: ${(err as Error).message}`);
+      return EXIT.FAILURE;
     }
+    const proxyAt = await concretePort(config.proxy.listen);
+    const reachHost = proxyAt.host === '0.0.0.0' || proxyAt.host === '::' ? '127.0.0.1' : proxyAt.host;
+    const advertiseUrl = `http://${reachHost.includes(':') ? `[${reachHost}]` : reachHost}:${proxyAt.port}`;
+    const local = await ensureLocalProxy(webapp.store, webapp.dataDir, advertiseUrl);
+    config = {
+      ...config,
+      proxy: {
+        ...config.proxy,
+        listen: `${proxyAt.host.includes(':') ? `[${proxyAt.host}]` : proxyAt.host}:${proxyAt.port}`,
+      },
+      proxyAuth: {
+        ...config.proxyAuth,
+        mode: 'webapp',
+        webapp: {
+          ...config.proxyAuth.webapp,
+          url: `${webapp.url}/api/proxy/redeem`,
+          proxyId: local.name,
+          proxyToken: local.secret,
+          caFile: webapp.tlsCertFile ?? '',
+          allowInsecureHttp: webapp.tlsCertFile === null,
+          advertiseUrl,
+          zone: local.zone,
+        },
+      },
+    };
 
     const managers = resolveClusterSize(config.proxy.clusterSize);
     log.info(
-      { plan: { roles: ['proxy', 'engine'], connectionManagers: managers, notYet: ['webapp'] } },
-      `plan: proxy with ${managers} connection manager${managers === 1 ? '' : 's'}, engine listener; webapp not implemented yet`,
+      { plan: { roles: ['webapp', 'proxy', 'engine'], connectionManagers: managers } },
+      `plan: webapp, proxy with ${managers} connection manager${managers === 1 ? '' : 's'}, engine listener`,
     );
     // One stop for both roles: a signal, or either role failing to start (then the other stops too).
     let stop!: (s: NodeJS.Signals) => void;
@@ -94,6 +121,8 @@ export const allCommand: Command = {
       runProxy(config, version, () => signal).then(stopOnFailure),
       runEngineListener(config, version, () => signal).then(stopOnFailure),
     ]);
+    await webapp.close();
+    log.info('webapp: stopped');
     return Math.max(...codes);
   },
 };

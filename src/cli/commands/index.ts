@@ -7,8 +7,9 @@ import { engineCommand } from './engine.js';
 import { proxyCommand } from './proxy.js';
 import { tokenCommand } from './token.js';
 import type { Command } from './types.js';
+import { webappCommand } from './webapp.js';
 
-function reserved(name: string, summary: string): Command {
+function _reserved(name: string, summary: string): Command {
   return {
     name,
     summary,
@@ -24,7 +25,7 @@ export const COMMANDS: readonly Command[] = [
   configCommand,
   engineCommand,
   proxyCommand,
-  reserved('webapp', 'run the webapp role (broker)'),
+  webappCommand,
   tokenCommand,
 ];
 

@@ -1,7 +1,14 @@
 import type { SchemaNode } from '../schema-node.js';
+import { LISTEN_PATTERN } from './engine.js';
 
 export const PROXY_AUTH_MODES = ['signed', 'webapp'] as const;
 export type ProxyAuthMode = (typeof PROXY_AUTH_MODES)[number];
+
+/** http(s)://HOST:PORT (IPv6 hosts in brackets), nothing after the port: where the webapp reaches a proxy. */
+export const ADVERTISE_URL_PATTERN = `^https?://${LISTEN_PATTERN.slice(1)}`;
+/** A zone name as the proxy states it: at most 128 characters, no control characters. */
+export const ZONE_MAX_CHARS = 128;
+export const ZONE_PATTERN = `^[^\\x00-\\x1f\\x7f]{0,${ZONE_MAX_CHARS}}$`;
 
 export interface ProxyAuthConfig {
   /** How the proxy turns a token into a target: verify a signed token itself, or ask the webapp. */
@@ -33,6 +40,10 @@ export interface ProxyAuthConfig {
     caFile: string;
     /** Accept an http:// url (tests and development only). */
     allowInsecureHttp: boolean;
+    /** http(s)://HOST:PORT the webapp reaches this proxy at; '' = do not register with the webapp. */
+    advertiseUrl: string;
+    /** The zone this proxy says it serves when it registers; '' = not stated (the webapp decides). */
+    zone: string;
   };
 }
 
@@ -130,6 +141,21 @@ export const proxyAuthSchema = {
           type: 'boolean',
           default: false,
           description: 'Accept an http:// url. For tests and development only.',
+        },
+        advertiseUrl: {
+          type: 'string',
+          pattern: `^(?:${ADVERTISE_URL_PATTERN.slice(1, -1)})?$`,
+          examples: ['https://proxy-eu-1.internal:8080', 'http://127.0.0.1:8080'],
+          default: '',
+          description:
+            "http(s)://HOST:PORT at which the webapp reaches this proxy's /health and /tunnel; when set, the proxy registers itself with the webapp at start-up and every 5 minutes (webapp mode only). Empty: no registration.",
+        },
+        zone: {
+          type: 'string',
+          pattern: ZONE_PATTERN,
+          default: '',
+          description:
+            'The zone this proxy states when it registers; the webapp refuses a registration whose zone differs from the one it has for this proxy. Empty: not stated.',
         },
       },
     },

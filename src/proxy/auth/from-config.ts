@@ -5,8 +5,16 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { defaultsOf } from '../../config/schema-node.js';
-import { type ProxyAuthConfig, proxyAuthSchema, publicKeyEntries } from '../../config/sections/proxy-auth.js';
+import {
+  ADVERTISE_URL_PATTERN,
+  type ProxyAuthConfig,
+  proxyAuthSchema,
+  publicKeyEntries,
+  ZONE_MAX_CHARS,
+  ZONE_PATTERN,
+} from '../../config/sections/proxy-auth.js';
 import type { TokenRedeemer } from '../types.js';
+import { webappUrl } from './http-post.js';
 import { KeyError, loadPublicKeys, parseEncryptionKey } from './keys.js';
 import { SignedTokenRedeemer } from './signed.js';
 import { WebappRedeemer } from './webapp.js';
@@ -81,23 +89,29 @@ function signedRedeemer(config: ProxyAuthConfig, deps: RedeemerDeps): Configured
   return { mode: 'signed', redeem: (t, c) => redeemer.redeem(t, c), close: () => {} };
 }
 
+/** The CA certificates of proxyAuth.webapp.caFile (PEM text), or undefined for the system store. */
+export function webappCa(config: ProxyAuthConfig, cwd?: string): string | undefined {
+  const w = config.webapp;
+  if (w.caFile === '') return undefined;
+  const path = fileIn(cwd, w.caFile);
+  let ca: string;
+  try {
+    ca = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new AuthConfigError(`proxyAuth.webapp.caFile: cannot read ${path}: ${message(err)}`);
+  }
+  if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new AuthConfigError(`proxyAuth.webapp.caFile: ${path} holds no PEM certificate`);
+  }
+  return ca;
+}
+
 function webappRedeemer(config: ProxyAuthConfig, deps: RedeemerDeps): ConfiguredRedeemer {
   const w = config.webapp;
   for (const key of ['url', 'proxyId', 'proxyToken'] as const) {
     if (w[key] === '') throw new AuthConfigError(`proxyAuth.webapp.${key} is required in webapp mode`);
   }
-  let ca: string | undefined;
-  if (w.caFile !== '') {
-    const path = fileIn(deps.cwd, w.caFile);
-    try {
-      ca = readFileSync(path, 'utf8');
-    } catch (err) {
-      throw new AuthConfigError(`proxyAuth.webapp.caFile: cannot read ${path}: ${message(err)}`);
-    }
-    if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
-      throw new AuthConfigError(`proxyAuth.webapp.caFile: ${path} holds no PEM certificate`);
-    }
-  }
+  const ca = webappCa(config, deps.cwd);
   let redeemer: WebappRedeemer;
   try {
     redeemer = new WebappRedeemer({
@@ -145,4 +159,70 @@ export function checkProxyAuthConfig(config: object, cwd?: string): void {
     claimOnce: () => Promise.resolve(false),
     ...(cwd !== undefined ? { cwd } : {}),
   }).close();
+  registrationSettings(proxyAuthOf(config), cwd);
+}
+
+/** What the proxy's registration with the webapp needs (docs/proxy-auth.md, Registration). */
+export interface RegistrationSettings {
+  /** POST target: the origin of proxyAuth.webapp.url + REGISTER_PATH. */
+  url: URL;
+  proxyId: string;
+  proxyToken: string;
+  advertiseUrl: string;
+  /** null when proxyAuth.webapp.zone is empty. */
+  zone: string | null;
+  timeoutMs: number;
+  ca: string | undefined;
+}
+
+/** Where a proxy registers, relative to the origin of proxyAuth.webapp.url. */
+export const REGISTER_PATH = '/api/proxy/register';
+
+/**
+ * The registration settings of a proxyAuth section, or null when proxyAuth.webapp.advertiseUrl is empty (no
+ * registration). Throws AuthConfigError naming the key at fault: an advertiseUrl outside webapp mode, a bad
+ * advertiseUrl or zone, a missing url/proxyId/proxyToken, an http:// url without allowInsecureHttp, a bad CA file.
+ */
+export function registrationSettings(config: ProxyAuthConfig, cwd?: string): RegistrationSettings | null {
+  const w = config.webapp;
+  if (w.advertiseUrl === '') return null;
+  if (config.mode !== 'webapp') {
+    throw new AuthConfigError(
+      `proxyAuth.webapp.advertiseUrl is set, but registering with the webapp needs proxyAuth.mode webapp (it is ${config.mode}); clear advertiseUrl or switch the mode`,
+    );
+  }
+  if (!new RegExp(ADVERTISE_URL_PATTERN).test(w.advertiseUrl)) {
+    throw new AuthConfigError(
+      `proxyAuth.webapp.advertiseUrl must be http(s)://HOST:PORT with nothing after the port, not ${JSON.stringify(w.advertiseUrl)}`,
+    );
+  }
+  const host = new URL(w.advertiseUrl).hostname;
+  if (host === '0.0.0.0' || host === '[::]') {
+    throw new AuthConfigError(
+      `proxyAuth.webapp.advertiseUrl: ${host} is a listen-on-all address, not one the webapp can reach; give this host's name or address`,
+    );
+  }
+  if (!new RegExp(ZONE_PATTERN).test(w.zone)) {
+    throw new AuthConfigError(
+      `proxyAuth.webapp.zone must be at most ${ZONE_MAX_CHARS} characters without control characters`,
+    );
+  }
+  for (const key of ['url', 'proxyId', 'proxyToken'] as const) {
+    if (w[key] === '') throw new AuthConfigError(`proxyAuth.webapp.${key} is required in webapp mode`);
+  }
+  let url: URL;
+  try {
+    url = new URL(REGISTER_PATH, webappUrl(w.url, w.allowInsecureHttp).origin);
+  } catch (err) {
+    throw new AuthConfigError(`proxyAuth.webapp.url: ${message(err)}`);
+  }
+  return {
+    url,
+    proxyId: w.proxyId,
+    proxyToken: w.proxyToken,
+    advertiseUrl: w.advertiseUrl,
+    zone: w.zone === '' ? null : w.zone,
+    timeoutMs: w.timeoutMs,
+    ca: webappCa(config, cwd),
+  };
 }

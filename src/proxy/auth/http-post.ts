@@ -30,6 +30,26 @@ export interface PosterOptions {
   maxSockets?: number;
 }
 
+/**
+ * The webapp URL of the proxyAuth.webapp section, checked the way every call to the webapp needs it:
+ * https:// (http:// only with allowInsecureHttp) and no credentials in it. Throws RangeError saying why.
+ */
+export function webappUrl(text: string, allowInsecureHttp: boolean): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new RangeError(`webapp url ${JSON.stringify(text)} is not a URL`);
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && allowInsecureHttp)) {
+    throw new RangeError(
+      `webapp url must be https:// (http:// only with allowInsecureHttp), not ${JSON.stringify(url.protocol)}`,
+    );
+  }
+  if (url.username || url.password) throw new RangeError('webapp url must not carry credentials');
+  return url;
+}
+
 /** Posts JSON bodies to one origin, reusing connections. */
 export class JsonPoster {
   private readonly agent: http.Agent;

@@ -8,7 +8,11 @@ export {
   createRedeemer,
   createTokenRedeemer,
   proxyAuthOf,
+  REGISTER_PATH,
   type RedeemerDeps,
+  type RegistrationSettings,
+  registrationSettings,
+  webappCa,
 } from './from-config.js';
 export {
   claimOnceWith,
@@ -29,15 +33,30 @@ export {
 } from './keys.js';
 export { type MintOptions, mintToken } from './mint.js';
 export {
+  MAX_REGISTER_RESPONSE_BYTES,
+  REGISTRATION_DELAYS,
+  type Registration,
+  type RegistrationDelays,
+  type RegistrationLog,
+  type RegistrationOptions,
+  registerWithWebapp,
+} from './registration.js';
+export {
   checkClaims,
   checkRedeemResponse,
+  checkRegisterResponse,
   claimsSchema,
   LIMITS,
   policySchema,
   type RedeemResponse,
+  type RegisterRequest,
+  type RegisterResponse,
   redeemErrorSchema,
   redeemRequestSchema,
   redeemResponseSchema,
+  registerErrorSchema,
+  registerRequestSchema,
+  registerResponseSchema,
   type TokenClaims,
   targetSchema,
 } from './schemas.js';

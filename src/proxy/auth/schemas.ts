@@ -2,6 +2,7 @@
 // webapp's redeem answer. docs/proxy-auth.md shows the same schemas for other implementers.
 import { Ajv, type ErrorObject } from 'ajv';
 import { LISTEN_PATTERN } from '../../config/sections/engine.js';
+import { ADVERTISE_URL_PATTERN, ZONE_MAX_CHARS, ZONE_PATTERN } from '../../config/sections/proxy-auth.js';
 import { DEFAULT_POLICY, type Policy, type Target } from '../types.js';
 
 export const LIMITS = {
@@ -121,6 +122,66 @@ export const redeemErrorSchema = {
   },
 } as const;
 
+/** The proxy's registration request (POST /api/proxy/register). */
+export const registerRequestSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['proxy', 'kind', 'address', 'zone', 'version'],
+  properties: {
+    proxy: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id'],
+      properties: { id: { type: 'string', minLength: 1, maxLength: 256 } },
+    },
+    kind: { type: 'string', enum: ['guac'] },
+    address: { type: 'string', pattern: ADVERTISE_URL_PATTERN },
+    zone: {
+      anyOf: [
+        { type: 'string', minLength: 1, maxLength: ZONE_MAX_CHARS, pattern: ZONE_PATTERN },
+        { type: 'null' },
+      ],
+    },
+    version: { type: 'string', minLength: 1, maxLength: 64 },
+  },
+} as const;
+
+/** The webapp's 200 answer to a registration. Other members are allowed and ignored. */
+export const registerResponseSchema = {
+  type: 'object',
+  required: ['id', 'zone'],
+  properties: {
+    id: { type: 'string', pattern: ID_PATTERN },
+    zone: { type: 'string', minLength: 1, maxLength: ZONE_MAX_CHARS, pattern: ZONE_PATTERN },
+  },
+} as const;
+
+/** The body of a webapp's 4xx answer to a registration. */
+export const registerErrorSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'string',
+      enum: ['proxy-unauthorized', 'invalid-request', 'zone-mismatch', 'kind-mismatch'],
+    },
+    message: { type: 'string' },
+  },
+} as const;
+
+export interface RegisterRequest {
+  proxy: { id: string };
+  kind: 'guac';
+  address: string;
+  zone: string | null;
+  version: string;
+}
+
+export interface RegisterResponse {
+  id: string;
+  zone: string;
+}
+
 export interface TokenClaims {
   iss?: string;
   sub?: string;
@@ -144,6 +205,7 @@ export interface RedeemResponse {
 const ajv = new Ajv({ allErrors: false, strict: true });
 const claimsValidator = ajv.compile(claimsSchema);
 const responseValidator = ajv.compile(redeemResponseSchema);
+const registerResponseValidator = ajv.compile(registerResponseSchema);
 
 /** The first ajv error as one line ("/target/params/port must be string"), with no values. */
 const describe = (errors: ErrorObject[] | null | undefined): string => {
@@ -164,6 +226,12 @@ export function checkRedeemResponse(body: unknown): Checked<RedeemResponse> {
   return responseValidator(body)
     ? { ok: true, value: body as unknown as RedeemResponse }
     : { ok: false, error: describe(responseValidator.errors) };
+}
+
+export function checkRegisterResponse(body: unknown): Checked<RegisterResponse> {
+  return registerResponseValidator(body)
+    ? { ok: true, value: body as unknown as RegisterResponse }
+    : { ok: false, error: describe(registerResponseValidator.errors) };
 }
 
 /** A complete policy: the given flags over DEFAULT_POLICY. */

@@ -3,7 +3,7 @@
 // schemas) is in docs/proxy-auth.md; the webapp issue implements the server side from it.
 import type { RedeemContext, SessionGrant, TokenRedeemer } from '../types.js';
 import { AUTH_STATUS, AuthError, type AuthFailureReason } from './errors.js';
-import { JsonPoster, PostFailure } from './http-post.js';
+import { JsonPoster, PostFailure, webappUrl } from './http-post.js';
 import { checkRedeemResponse, LIMITS, policyFrom, redeemErrorSchema, targetFrom } from './schemas.js';
 
 export const DEFAULT_WEBAPP_TIMEOUT_MS = 5000;
@@ -69,18 +69,7 @@ export class WebappRedeemer implements TokenRedeemer {
   private readonly userAgent: string;
 
   constructor(options: WebappRedeemerOptions) {
-    let url: URL;
-    try {
-      url = new URL(options.url);
-    } catch {
-      throw new RangeError(`webapp url ${JSON.stringify(options.url)} is not a URL`);
-    }
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && options.allowInsecureHttp === true)) {
-      throw new RangeError(
-        `webapp url must be https:// (http:// only with allowInsecureHttp), not ${JSON.stringify(url.protocol)}`,
-      );
-    }
-    if (url.username || url.password) throw new RangeError('webapp url must not carry credentials');
+    const url = webappUrl(options.url, options.allowInsecureHttp === true);
     if (!/^[\x21-\x7e]{1,256}$/.test(options.proxyId)) {
       throw new RangeError('proxyId must be 1-256 printable ASCII characters');
     }

@@ -36,6 +36,8 @@ export interface HealthBody {
 
 export interface ProxyStartOptions {
   managers?: number;
+  /** Listen port (default: a free one). */
+  port?: number;
   env?: Record<string, string>;
   args?: string[];
 }
@@ -46,7 +48,7 @@ export async function startGatehouseProxy(opts: ProxyStartOptions = {}): Promise
   const pair = generateSigningKeyPair();
   await writeFile(join(dir, 'public.pem'), pair.publicPem);
   const privateKey = createPrivateKey(pair.privatePem);
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const group = new ProcessGroup(
     process.execPath,
     [
@@ -147,8 +149,16 @@ export class TunnelClient {
   }
 
   static async open(proxy: { port: number }, query: string): Promise<TunnelClient> {
+    return TunnelClient.openUrl(`ws://${LOOPBACK}:${proxy.port}/tunnel?${query}`);
+  }
+
+  /** A tunnel at any URL (ws: or wss:), with extra request headers (a cookie) and a CA for wss:. */
+  static async openUrl(
+    url: string,
+    opts: { headers?: Record<string, string>; ca?: string } = {},
+  ): Promise<TunnelClient> {
     const WebSocket = wsConstructor();
-    const ws = new WebSocket(`ws://${LOOPBACK}:${proxy.port}/tunnel?${query}`, 'guacamole');
+    const ws = new WebSocket(url, 'guacamole', opts);
     const client = new TunnelClient(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
@@ -190,12 +200,12 @@ interface WsLike {
   readyState: number;
 }
 
-function wsConstructor(): new (url: string, protocol: string) => WsLike {
+function wsConstructor(): new (url: string, protocol: string, options?: object) => WsLike {
   const require = createRequire(import.meta.url);
-  const lite = require.resolve('guacamole-lite');
-  return createRequire(lite)('ws') as new (
+  return require('ws') as new (
     url: string,
     protocol: string,
+    options?: object,
   ) => WsLike;
 }
 
