@@ -20,13 +20,14 @@ COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY --from=build /src/build/Release/ ./build/Release/
 ENV NODE_ENV=production \
-    GATEHOUSE_PROXY__LISTEN=0.0.0.0:8080 \
+    GATEHOUSE_WEBAPP__LISTEN=0.0.0.0:8443 \
+    GATEHOUSE_PROXY__LISTEN=127.0.0.1:8080 \
     GATEHOUSE_ENGINE__LISTEN=127.0.0.1:4822
-# `gatehouse all` keeps a generated token key pair in .gatehouse/ when none is configured.
+# `gatehouse all` keeps its database, keys and generated certificates in .gatehouse/ (mount a volume there).
 RUN mkdir -p /opt/gatehouse/.gatehouse && chown node:node /opt/gatehouse/.gatehouse
 USER node
-EXPOSE 8080
+EXPOSE 8443
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "require('node:https').get({host: '127.0.0.1', port: 8443, path: '/api/health', rejectUnauthorized: false}, (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1))"]
 ENTRYPOINT ["node", "dist/src/cli/main.js"]
 CMD ["all"]

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Copies the browser client into dist/public/, where the proxy serves it (src/proxy/client-assets.ts):
 // src/proxy/client/* (index.html, client.js, client.css) and guacamole-common-js's ESM build as
-// guacamole-common.js. Idempotent, no dependencies. Run by scripts/build.mjs; also importable:
+// guacamole-common.js; and the webapp's UI, src/webapp/ui/**, into dist/public/webapp/. Idempotent, no dependencies. Run by scripts/build.mjs; also importable:
 // `copyClientAssets()` returns the files written.
 //
 //   node scripts/copy-client-assets.mjs [--quiet]
@@ -27,7 +27,20 @@ export function copyClientAssets({ repoRoot = root } = {}) {
     // A production install (devDependencies omitted) keeps an already built copy; otherwise it is fatal.
     throw new Error(`${LIBRARY} is missing: run \`npm ci\` (with dev dependencies)`);
   }
-  for (const [from, to] of copies) copyFileSync(from, to);
+  // The webapp's UI (src/webapp/ui/**) goes to dist/public/webapp/, served at / by the webapp.
+  const walk = (from, to) => {
+    for (const name of readdirSync(from)) {
+      const f = join(from, name);
+      if (statSync(f).isDirectory()) walk(f, join(to, name));
+      else copies.push([f, join(to, name)]);
+    }
+  };
+  const ui = join(repoRoot, 'src', 'webapp', 'ui');
+  if (existsSync(ui)) walk(ui, join(target, 'webapp'));
+  for (const [from, to] of copies) {
+    mkdirSync(dirname(to), { recursive: true });
+    copyFileSync(from, to);
+  }
   return copies.map(([, to]) => to);
 }
 

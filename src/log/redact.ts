@@ -51,13 +51,24 @@ export function isSecretKey(name: string): boolean {
   return SECRET_WORDS.test(name) || words(name).some((w) => w === 'key' || w === 'keys');
 }
 
-/** A deep copy with the value of every secret-looking key replaced by the censor. */
+const isMapping = (v: unknown): v is object => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `scheme://user:password@` at the start of a value (webapp.database = postgres://user:pass@host/db). */
+const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*):[^/?#]*@/i;
+
+/**
+ * A deep copy with the value of every secret-looking key, and the password of every URL value, replaced by the
+ * censor. A mapping under a secret-looking key is a section (`webapp.tokens`): it is searched like any other,
+ * not replaced, so the copy keeps its shape.
+ */
 export function redactSecrets<T>(value: T): T {
   if (Array.isArray(value)) return value.map((v) => redactSecrets(v)) as T;
+  if (typeof value === 'string') return value.replace(URL_PASSWORD, `$1:${CENSOR}@`) as T;
   if (typeof value !== 'object' || value === null) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = isSecretKey(k) && v !== null && v !== undefined && v !== '' ? CENSOR : redactSecrets(v);
+    const secret = isSecretKey(k) && !isMapping(v) && v !== null && v !== undefined && v !== '';
+    out[k] = secret ? CENSOR : redactSecrets(v);
   }
   return out as T;
 }

@@ -19,7 +19,10 @@ export async function ensureInitialAdmin(
 ): Promise<string | null> {
   if ((await store.listUsers()).length > 0) return null;
   const given = env.GATEHOUSE_ADMIN_PASSWORD;
-  const password = given && given.length >= 8 ? given : randomSecret().slice(0, 20);
+  const useGiven = given !== undefined && given.length >= 8;
+  if (given && !useGiven)
+    log.warn('GATEHOUSE_ADMIN_PASSWORD is shorter than 8 characters: ignored, a password is made instead');
+  const password = useGiven ? given : randomSecret().slice(0, 20);
   await store.createUser({
     username: 'admin',
     displayName: 'Administrator',
@@ -27,7 +30,7 @@ export async function ensureInitialAdmin(
     passwordHash: await hashPassword(password),
   });
   log.warn({ username: 'admin' }, 'created the initial administrator "admin"');
-  return given ? null : password;
+  return useGiven ? null : password;
 }
 
 export async function ensureDefaultZone(store: Store): Promise<string> {

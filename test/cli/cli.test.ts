@@ -1,12 +1,12 @@
 // The gatehouse CLI as users run it: `node dist/src/cli/main.js ...` in a child process.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { baseEnv, gatehouse, MAIN } from '../helpers/cli.js';
+import { gatehouse, type LogRecord, type RoleProcess, startGatehouse } from '../helpers/cli.js';
 import { GuacTestClient } from '../helpers/guacd-client.js';
 import { fromRoot } from '../helpers/paths.js';
 
@@ -20,52 +20,44 @@ const write = (name: string, text: string): string => {
   return file;
 };
 
-interface LogRecord {
-  msg?: string;
-  codec?: { impl: string; requested: string; reason: string };
-  plan?: { roles: string[]; connectionManagers: number };
-}
-
 const HINT = "Run 'gatehouse --help' for usage.";
 
-/** `gatehouse engine ...` running in the background, with its JSON log records as they come. */
-interface EngineProcess {
-  child: ChildProcess;
-  records: (LogRecord & { level: number; listen?: { host: string; port: number } })[];
-  /** The first record matching `test`, waiting up to 10 s. */
-  waitFor(test: (r: EngineProcess['records'][number]) => boolean): Promise<EngineProcess['records'][number]>;
-  exit: Promise<number | null>;
-}
+/** `gatehouse engine --log-format json ARGS` in the background. */
+const startEngine = (args: string[]): RoleProcess =>
+  startGatehouse(['engine', '--log-format', 'json', ...args]);
+const enginePort = (r: LogRecord): number => (r.listen as { port: number }).port;
 
-function startEngine(args: string[]): EngineProcess {
-  const child = spawn(process.execPath, [MAIN, 'engine', '--log-format', 'json', ...args], {
-    env: baseEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
+/** A JSON request to a webapp over HTTPS, trusting only `ca` (its generated certificate); bounded to 10 s. */
+function httpsJson(
+  url: string,
+  ca: string,
+  method: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const req = request(
+      url,
+      {
+        method,
+        ca,
+        timeout: 10_000,
+        headers: data === undefined ? {} : { 'content-type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          text += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url}: timed out`)));
+    req.on('error', reject);
+    req.end(data);
   });
-  const records: EngineProcess['records'] = [];
-  let buffered = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    const lines = buffered.split('\n');
-    buffered = lines.pop()!;
-    for (const line of lines) if (line.trim() !== '') records.push(JSON.parse(line));
-  });
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    child,
-    records,
-    exit,
-    async waitFor(test) {
-      const deadline = Date.now() + 10_000;
-      for (;;) {
-        const hit = records.find(test);
-        if (hit) return hit;
-        if (Date.now() > deadline || child.exitCode !== null)
-          throw new Error(`log record not seen: ${JSON.stringify(records)}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
-  };
 }
 
 describe('gatehouse CLI', { concurrency: true }, () => {
@@ -76,7 +68,7 @@ describe('gatehouse CLI', { concurrency: true }, () => {
     const commands = r.stdout.split('Commands:\n')[1]?.split('\n\n')[0] ?? '';
     assert.deepEqual(
       commands.split('\n').map((l) => l.trim().split(/\s+/)[0]),
-      ['all', 'config', 'engine', 'proxy', 'token'],
+      ['all', 'config', 'engine', 'proxy', 'webapp', 'token'],
     );
     for (const flag of [
       '--config',
@@ -88,8 +80,24 @@ describe('gatehouse CLI', { concurrency: true }, () => {
     ]) {
       assert.ok(r.stdout.includes(flag), flag);
     }
-    assert.ok(!r.stdout.includes(' webapp '), 'webapp is reserved');
-    assert.ok(!r.stdout.includes('--listen'), '--listen is an option of engine and proxy only');
+    assert.ok(!r.stdout.includes('--listen'), '--listen is not a global option');
+  });
+
+  it('--listen is an option of engine, proxy, webapp and all, each naming the key it sets', async () => {
+    const keys: [string, string][] = [
+      ['engine', 'engine.listen'],
+      ['proxy', 'proxy.listen'],
+      ['webapp', 'webapp.listen'],
+      ['all', 'webapp.listen'],
+    ];
+    const results = await Promise.all(keys.map(([command]) => gatehouse([command, '--help'])));
+    results.forEach((r, i) => {
+      const [command, key] = keys[i]!;
+      assert.equal(r.code, 0, command);
+      assert.ok(r.stdout.startsWith(`Usage: gatehouse ${command} [--listen HOST:PORT] [options]`), r.stdout);
+      const line = r.stdout.split('\n').find((l) => l.trimStart().startsWith('--listen HOST:PORT'));
+      assert.match(line ?? '', new RegExp(`--listen HOST:PORT +${key.replace('.', '\\.')}: `), command);
+    });
   });
 
   it('COMMAND --help shows that command', async () => {
@@ -125,15 +133,6 @@ describe('gatehouse CLI', { concurrency: true }, () => {
     });
   });
 
-  it('reserved role commands are not available yet: exit 2', async () => {
-    const names = ['webapp'];
-    const results = await Promise.all(names.map((name) => gatehouse([name])));
-    results.forEach((r, i) => {
-      assert.equal(r.code, 2);
-      assert.equal(r.stderr.split('\n')[0], `gatehouse: '${names[i]}' is not available in this version`);
-    });
-  });
-
   it('config prints the effective configuration as YAML (default) or JSON', async () => {
     const file = write('c.yaml', 'log:\n  level: warn\n');
     const env = { GATEHOUSE_CONFIG: file, GATEHOUSE_PROXY__CLUSTER_SIZE: '3' };
@@ -143,13 +142,16 @@ describe('gatehouse CLI', { concurrency: true }, () => {
     ]);
     assert.equal(yaml.code, 0, yaml.stderr);
     const y = parseYaml(yaml.stdout) as Record<string, Record<string, unknown>>;
-    assert.deepEqual(Object.keys(y), ['log', 'codec', 'proxy', 'proxyAuth', 'engine']);
+    assert.deepEqual(Object.keys(y), ['log', 'codec', 'proxy', 'proxyAuth', 'engine', 'webapp']);
     assert.deepEqual(y.log, { level: 'warn', format: 'auto' });
     assert.deepEqual(y.codec, { impl: 'ts' });
     assert.equal(y.proxy?.clusterSize, 3);
     assert.equal(y.proxy?.listen, '127.0.0.1:8080');
     assert.equal(y.proxyAuth?.mode, 'signed');
     assert.deepEqual(y.engine, { listen: '127.0.0.1:4822', handshakeTimeoutMs: 15000 });
+    assert.equal(y.webapp?.listen, '127.0.0.1:8443');
+    // A section whose name looks secret is shown, not redacted: the output stays a valid file.
+    assert.deepEqual(y.webapp?.tokens, { ttlSeconds: 30, replayWindowSeconds: 10, rdpTtlSeconds: 300 });
     assert.equal(json.code, 0, json.stderr);
     const j = JSON.parse(json.stdout) as Record<string, Record<string, unknown>>;
     assert.deepEqual(j.log, { level: 'warn', format: 'json' });
@@ -158,7 +160,16 @@ describe('gatehouse CLI', { concurrency: true }, () => {
   });
 
   it('config output is a valid configuration file', async () => {
-    const first = await gatehouse(['config', '--log-level', 'debug', '--guac-cluster-size', '9']);
+    const first = await gatehouse([
+      'config',
+      '--log-level',
+      'debug',
+      '--guac-cluster-size',
+      '9',
+      '--set',
+      'webapp.tokens.ttlSeconds=45',
+    ]);
+    assert.equal(first.code, 0, first.stderr);
     const file = write('roundtrip.yaml', first.stdout);
     const again = await gatehouse(['config', '--format', 'json', '--config', file]);
     assert.equal(again.code, 0, again.stderr);
@@ -200,62 +211,15 @@ describe('gatehouse CLI', { concurrency: true }, () => {
     assert.match(format.stderr, /--format.*'xml'/);
   });
 
-  it('all runs the proxy and the engine listener until SIGTERM (TS codec without the addon), making a key pair', {
-    timeout: 30_000,
-  }, async () => {
-    const cwd = mkdtempSync(join(dir, 'all-'));
-    const child = spawn(process.execPath, [MAIN, 'all', '--log-format', 'json', '--guac-cluster-size', '1'], {
-      cwd,
-      env: {
-        ...baseEnv,
-        GATEHOUSE_PROXY__LISTEN: '127.0.0.1:0',
-        GATEHOUSE_ENGINE__LISTEN: '127.0.0.1:0',
-        GATEHOUSE_NATIVE_PATH: join(dir, 'absent.node'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    try {
-      const deadline = Date.now() + 20_000;
-      while (!(out.includes('proxy listening on port') && out.includes('guacd-compatible listener on'))) {
-        if (Date.now() > deadline) throw new Error(`gatehouse all did not start:\n${out}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      const records = out
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as LogRecord);
-      const codec = records.find((x) => x.codec)?.codec;
-      assert.deepEqual([codec?.requested, codec?.impl], ['auto', 'ts'], JSON.stringify(codec));
-      const plan = records.find((x) => x.plan)?.plan;
-      assert.deepEqual(plan?.roles, ['proxy', 'engine']);
-      assert.equal(plan?.connectionManagers, 1);
-      assert.ok(existsSync(join(cwd, '.gatehouse', 'token-keys', 'token-public.pem')));
-      assert.equal(statSync(join(cwd, '.gatehouse', 'token-keys', 'token-private.pem')).mode & 0o777, 0o600);
-      child.kill('SIGTERM');
-      assert.equal(await exited, 0, out);
-      assert.match(out, /proxy: stopped/);
-      assert.match(out, /engine: stopped/);
-    } finally {
-      child.kill('SIGKILL');
-    }
-  });
-
   it('all exits 1 when codec.impl is native and the addon is unavailable', async () => {
     const env = { GATEHOUSE_NATIVE_PATH: join(dir, 'absent.node') };
-    const r = await gatehouse(['all', '--codec-impl', 'native', '--log-format', 'json'], env);
+    const cwd = mkdtempSync(join(dir, 'all-native-'));
+    const r = await gatehouse(['all', '--codec-impl', 'native', '--log-format', 'json'], env, cwd);
     assert.equal(r.code, 1);
     const fatal = r.stdout
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as LogRecord & { level: number })
+      .map((l) => JSON.parse(l) as LogRecord)
       .find((x) => x.level === 60);
     assert.match(fatal?.msg ?? '', /^codec: cannot use codec\.impl=native: .*absent\.node/);
   });
@@ -266,12 +230,26 @@ describe('gatehouse CLI', { concurrency: true }, () => {
     assert.match(bad.stderr, /proxy\.clusterSize: invalid value 0 \(from flag --guac-cluster-size\)/);
   });
 
-  it('engine --listen serves the guacd handshake; SIGTERM closes it with SESSION_CLOSED and exits 0', async () => {
+  it('webapp: an invalid configuration exits 2 naming the key, before making anything', async () => {
+    const cwd = mkdtempSync(join(dir, 'webapp-bad-'));
+    const bad = await gatehouse(['webapp', '--set', 'webapp.tokens.ttlSeconds=600'], {}, cwd);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stdout, '');
+    assert.match(
+      bad.stderr,
+      /webapp\.tokens\.ttlSeconds: invalid value 600 \(from flag --set webapp\.tokens\.ttlSeconds\); expected an integer from 1 to 60/,
+    );
+    assert.deepEqual(readdirSync(cwd), []);
+  });
+
+  it('engine --listen serves the guacd handshake; SIGTERM closes it with SESSION_CLOSED and exits 0', {
+    timeout: 30_000,
+  }, async () => {
     const engine = startEngine(['--listen', '127.0.0.1:0']);
     try {
       const started = await engine.waitFor((r) => r.listen !== undefined);
       assert.match(started.msg ?? '', /guacd-compatible listener on 127\.0\.0\.1:\d+ \(protocols: /);
-      const port = started.listen!.port;
+      const port = enginePort(started);
 
       const refused = await GuacTestClient.open(port);
       refused.send('select', 'no-such-protocol');
@@ -286,20 +264,27 @@ describe('gatehouse CLI', { concurrency: true }, () => {
       const shutdown = await waiting.expect('error');
       assert.deepEqual(shutdown.args, ['The server is shutting down', String(0x020b)]);
       assert.equal(await engine.exit, 0);
-      assert.ok(engine.records.some((r) => r.msg === 'engine: stopped'));
+      assert.ok(engine.records().some((r) => r.msg === 'engine: stopped'));
     } finally {
       engine.child.kill('SIGKILL');
     }
   });
 
-  it('--listen is per command: proxy --listen sets proxy.listen; commands without it refuse it', async () => {
-    const [proxy, config] = await Promise.all([
+  it('--listen is per command: each sets its own key; commands without it refuse it', async () => {
+    const [proxy, webapp, all, config] = await Promise.all([
       gatehouse(['proxy', '--listen', 'localhost']),
+      gatehouse(['webapp', '--listen', 'localhost']),
+      gatehouse(['all', '--listen', 'localhost']),
       gatehouse(['config', '--listen', '127.0.0.1:9']),
     ]);
     assert.equal(proxy.code, 2);
     assert.match(proxy.stderr, /proxy\.listen: invalid value "localhost" \(from flag --listen\)/);
     assert.doesNotMatch(proxy.stderr, /engine\.listen/);
+    for (const r of [webapp, all]) {
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /webapp\.listen: invalid value "localhost" \(from flag --listen\)/);
+      assert.doesNotMatch(r.stderr, /(proxy|engine)\.listen/);
+    }
     assert.equal(config.code, 2);
     assert.ok(
       config.stderr.startsWith("gatehouse: option '--listen' is not valid for 'gatehouse config'"),
@@ -307,19 +292,97 @@ describe('gatehouse CLI', { concurrency: true }, () => {
     );
   });
 
-  it('engine: a bad --listen exits 2 naming the flag; a busy port exits 1 with a fatal log line', async () => {
+  it('engine: a bad --listen exits 2 naming the flag; a busy port exits 1 with a fatal log line', {
+    timeout: 30_000,
+  }, async () => {
     const bad = await gatehouse(['engine', '--listen', 'localhost']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /engine\.listen: invalid value "localhost" \(from flag --listen\)/);
 
     const first = startEngine(['--listen', '127.0.0.1:0']);
     try {
-      const port = (await first.waitFor((r) => r.listen !== undefined)).listen!.port;
+      const port = enginePort(await first.waitFor((r) => r.listen !== undefined));
       const busy = await gatehouse(['engine', '--log-format', 'json', '--listen', `127.0.0.1:${port}`]);
       assert.equal(busy.code, 1);
       assert.match(busy.stdout, /"level":60.*cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
     } finally {
       first.child.kill('SIGKILL');
+    }
+  });
+});
+
+// The roles that make certificates (RSA keys, seconds of CPU) run after the rest, not alongside them.
+describe('gatehouse webapp and all', { concurrency: true }, () => {
+  it('webapp --listen serves the API over HTTPS with its generated certificate; SIGTERM exits 0', {
+    timeout: 60_000,
+  }, async () => {
+    const cwd = mkdtempSync(join(dir, 'webapp-'));
+    // Too short to be used: a password is made and printed instead (never an admin nobody can sign in as).
+    const webapp = startGatehouse(['webapp', '--log-format', 'json', '--listen', '127.0.0.1:0'], {
+      cwd,
+      env: { GATEHOUSE_ADMIN_PASSWORD: 'short' },
+    });
+    try {
+      const started = await webapp.waitFor((r) => r.msg?.startsWith('webapp listening on') === true, 40_000);
+      assert.match(started.url ?? '', /^https:\/\/127\.0\.0\.1:\d+$/);
+      assert.ok(webapp.records().some((r) => /GATEHOUSE_ADMIN_PASSWORD is shorter/.test(r.msg ?? '')));
+      const password = /\n {4}password: (\S+)\n/.exec(webapp.output())?.[1];
+      assert.ok(password !== undefined && password !== 'short', webapp.output());
+
+      const ca = readFileSync(join(cwd, '.gatehouse', 'webapp-tls.crt'), 'utf8');
+      const health = await httpsJson(`${started.url}/api/health`, ca, 'GET');
+      assert.equal(health.status, 200);
+      assert.deepEqual(health.json, { status: 'ok', version: VERSION, database: 'sqlite', relays: 0 });
+      const login = await httpsJson(`${started.url}/api/login`, ca, 'POST', { username: 'admin', password });
+      assert.equal(login.status, 200, JSON.stringify(login.json));
+
+      webapp.child.kill('SIGTERM');
+      assert.equal(await webapp.exit, 0, webapp.output());
+      assert.ok(webapp.records().some((r) => r.msg === 'webapp: stopped'));
+    } finally {
+      webapp.child.kill('SIGKILL');
+    }
+  });
+
+  it('all runs the webapp, the proxy registered with it and the engine until SIGTERM (TS codec without the addon)', {
+    timeout: 60_000,
+  }, async () => {
+    const cwd = mkdtempSync(join(dir, 'all-'));
+    const all = startGatehouse(['all', '--log-format', 'json', '--guac-cluster-size', '1'], {
+      cwd,
+      env: {
+        GATEHOUSE_PROXY__LISTEN: '127.0.0.1:0',
+        GATEHOUSE_ENGINE__LISTEN: '127.0.0.1:0',
+        GATEHOUSE_WEBAPP__LISTEN: '127.0.0.1:0',
+        GATEHOUSE_NATIVE_PATH: join(dir, 'absent.node'),
+      },
+    });
+    try {
+      // The proxy registers with the webapp once it listens: the last of the three to come up.
+      await all.waitFor((r) => r.role === 'webapp' && r.msg === 'proxy registered', 40_000);
+      await all.waitFor((r) => /^gatehouse .*: guacd-compatible listener on /.test(r.msg ?? ''));
+      const records = all.records();
+      const codec = records.find((x) => x.codec)?.codec;
+      assert.deepEqual([codec?.requested, codec?.impl], ['auto', 'ts'], JSON.stringify(codec));
+      const plan = records.find((x) => x.plan)?.plan;
+      assert.deepEqual(plan?.roles, ['webapp', 'proxy', 'engine']);
+      assert.equal(plan?.connectionManagers, 1);
+      const listening = records.find((x) => x.msg?.startsWith('webapp listening on'));
+      assert.match(listening?.msg ?? '', /^webapp listening on https:\/\/127\.0\.0\.1:\d+ \(sqlite\)$/);
+      assert.ok(
+        records.some((x) => /proxy listening on port \d+/.test(x.msg ?? '')),
+        all.output(),
+      );
+      // The initial administrator's password, printed once on stdout (not a log record).
+      assert.match(all.output(), /\n {4}user: {5}admin\n {4}password: \S{8,}\n/);
+      assert.equal(statSync(join(cwd, '.gatehouse', 'local-proxy.secret')).mode & 0o777, 0o600);
+      all.child.kill('SIGTERM');
+      assert.equal(await all.exit, 0, all.output());
+      const stopped = all.records().map((x) => x.msg);
+      for (const line of ['proxy: stopped', 'engine: stopped', 'webapp: stopped'])
+        assert.ok(stopped.includes(line), `${line}\n${all.output()}`);
+    } finally {
+      all.child.kill('SIGKILL');
     }
   });
 });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { STATUS } from '../../src/protocol/guacamole/status.js';
+import { forEachDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { skipUnlessInstalled } from './helpers/binaries.js';
 import { freePort, LOOPBACK } from './helpers/free-port.js';
 import {
@@ -27,10 +28,7 @@ const why = skipUnlessInstalled(['Xvfb', 'x11vnc', 'xsetroot']);
 const T = { timeout: 60_000 };
 const HEALTH_TIMEOUT_MS = 800;
 
-describe('webapp: proxy selection, tunnel relay, tokens, sessions', {
-  ...(why ? { skip: why } : {}),
-  timeout: 300_000,
-}, () => {
+const suite = (db: TestDatabase) => {
   let x: XDisplay;
   let vnc: VncServer;
   let webapp: WebappProcess;
@@ -57,6 +55,7 @@ describe('webapp: proxy selection, tunnel relay, tokens, sessions', {
     await x.setRootColor('#224466');
     vnc = await startX11vnc(x);
     webapp = await startGatehouseWebapp({
+      database: db.database,
       env: {
         GATEHOUSE_WEBAPP__HEALTH_CHECK__TIMEOUT_MS: String(HEALTH_TIMEOUT_MS),
         GATEHOUSE_WEBAPP__HEALTH_CHECK__CACHE_MS: '0',
@@ -123,7 +122,6 @@ describe('webapp: proxy selection, tunnel relay, tokens, sessions', {
     await webapp?.stop();
     await vnc?.stop();
     await x?.stop();
-    assert.deepEqual(leftoverProcesses(), []);
   });
 
   it(
@@ -249,4 +247,10 @@ describe('webapp: proxy selection, tunnel relay, tokens, sessions', {
       await webapp.admin.request('PATCH', `/api/admin/proxies/${good?.id}`, { enabled: true });
     }
   });
-});
+};
+
+if (why) describe('webapp: proxy selection, tunnel relay, tokens, sessions', { skip: why }, () => {});
+else {
+  forEachDatabase('webapp: proxy selection, tunnel relay, tokens, sessions', suite, { timeout: 300_000 });
+  after(() => assert.deepEqual(leftoverProcesses(), []));
+}

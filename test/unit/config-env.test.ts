@@ -45,6 +45,27 @@ describe('environment variables', () => {
         ['GATEHOUSE_PROXY_AUTH__WEBAPP__ZONE', 'proxyAuth.webapp.zone'],
         ['GATEHOUSE_ENGINE__LISTEN', 'engine.listen'],
         ['GATEHOUSE_ENGINE__HANDSHAKE_TIMEOUT_MS', 'engine.handshakeTimeoutMs'],
+        ['GATEHOUSE_WEBAPP__LISTEN', 'webapp.listen'],
+        ['GATEHOUSE_WEBAPP__DATA_DIR', 'webapp.dataDir'],
+        ['GATEHOUSE_WEBAPP__DATABASE', 'webapp.database'],
+        ['GATEHOUSE_WEBAPP__PUBLIC_URL', 'webapp.publicUrl'],
+        ['GATEHOUSE_WEBAPP__TLS__ENABLED', 'webapp.tls.enabled'],
+        ['GATEHOUSE_WEBAPP__TLS__CERT_FILE', 'webapp.tls.certFile'],
+        ['GATEHOUSE_WEBAPP__TLS__KEY_FILE', 'webapp.tls.keyFile'],
+        ['GATEHOUSE_WEBAPP__SECRET_KEY', 'webapp.secretKey'],
+        ['GATEHOUSE_WEBAPP__SESSION__IDLE_MINUTES', 'webapp.session.idleMinutes'],
+        ['GATEHOUSE_WEBAPP__SESSION__MAX_HOURS', 'webapp.session.maxHours'],
+        ['GATEHOUSE_WEBAPP__LOGIN__MAX_FAILURES', 'webapp.login.maxFailures'],
+        ['GATEHOUSE_WEBAPP__LOGIN__WINDOW_SECONDS', 'webapp.login.windowSeconds'],
+        ['GATEHOUSE_WEBAPP__TOKENS__TTL_SECONDS', 'webapp.tokens.ttlSeconds'],
+        ['GATEHOUSE_WEBAPP__TOKENS__REPLAY_WINDOW_SECONDS', 'webapp.tokens.replayWindowSeconds'],
+        ['GATEHOUSE_WEBAPP__TOKENS__RDP_TTL_SECONDS', 'webapp.tokens.rdpTtlSeconds'],
+        ['GATEHOUSE_WEBAPP__HEALTH_CHECK__TIMEOUT_MS', 'webapp.healthCheck.timeoutMs'],
+        ['GATEHOUSE_WEBAPP__HEALTH_CHECK__CACHE_MS', 'webapp.healthCheck.cacheMs'],
+        ['GATEHOUSE_WEBAPP__HEALTH_CHECK__DOWN_MS', 'webapp.healthCheck.downMs'],
+        ['GATEHOUSE_WEBAPP__RDP_SIGNING__CERT_FILE', 'webapp.rdpSigning.certFile'],
+        ['GATEHOUSE_WEBAPP__RDP_SIGNING__KEY_FILE', 'webapp.rdpSigning.keyFile'],
+        ['GATEHOUSE_WEBAPP__RELAY__CONNECT_TIMEOUT_MS', 'webapp.relay.connectTimeoutMs'],
         ['GATEHOUSE_CODEC_IMPL', 'codec.impl'],
       ],
     );
@@ -81,6 +102,27 @@ describe('environment variables', () => {
         GATEHOUSE_PROXY_AUTH__WEBAPP__ZONE: 'eu-west',
         GATEHOUSE_ENGINE__LISTEN: '[::1]:4823',
         GATEHOUSE_ENGINE__HANDSHAKE_TIMEOUT_MS: '5000',
+        GATEHOUSE_WEBAPP__LISTEN: '0.0.0.0:443',
+        GATEHOUSE_WEBAPP__DATA_DIR: '/var/lib/gatehouse',
+        GATEHOUSE_WEBAPP__DATABASE: 'postgres://gh:pw@db:5432/gh',
+        GATEHOUSE_WEBAPP__PUBLIC_URL: 'https://gatehouse.example.com',
+        GATEHOUSE_WEBAPP__TLS__ENABLED: 'false',
+        GATEHOUSE_WEBAPP__TLS__CERT_FILE: '/etc/tls/chain.pem',
+        GATEHOUSE_WEBAPP__TLS__KEY_FILE: '/etc/tls/key.pem',
+        GATEHOUSE_WEBAPP__SECRET_KEY: 'a2V5',
+        GATEHOUSE_WEBAPP__SESSION__IDLE_MINUTES: '15',
+        GATEHOUSE_WEBAPP__SESSION__MAX_HOURS: '8',
+        GATEHOUSE_WEBAPP__LOGIN__MAX_FAILURES: '3',
+        GATEHOUSE_WEBAPP__LOGIN__WINDOW_SECONDS: '600',
+        GATEHOUSE_WEBAPP__TOKENS__TTL_SECONDS: '20',
+        GATEHOUSE_WEBAPP__TOKENS__REPLAY_WINDOW_SECONDS: '0',
+        GATEHOUSE_WEBAPP__TOKENS__RDP_TTL_SECONDS: '120',
+        GATEHOUSE_WEBAPP__HEALTH_CHECK__TIMEOUT_MS: '800',
+        GATEHOUSE_WEBAPP__HEALTH_CHECK__CACHE_MS: '0',
+        GATEHOUSE_WEBAPP__HEALTH_CHECK__DOWN_MS: '10000',
+        GATEHOUSE_WEBAPP__RDP_SIGNING__CERT_FILE: '/etc/rdp/sign.crt',
+        GATEHOUSE_WEBAPP__RDP_SIGNING__KEY_FILE: '/etc/rdp/sign.key',
+        GATEHOUSE_WEBAPP__RELAY__CONNECT_TIMEOUT_MS: '2000',
       },
     });
     assert.deepEqual(config, {
@@ -118,6 +160,20 @@ describe('environment variables', () => {
         },
       },
       engine: { listen: '[::1]:4823', handshakeTimeoutMs: 5000 },
+      webapp: {
+        listen: '0.0.0.0:443',
+        dataDir: '/var/lib/gatehouse',
+        database: 'postgres://gh:pw@db:5432/gh',
+        publicUrl: 'https://gatehouse.example.com',
+        tls: { enabled: false, certFile: '/etc/tls/chain.pem', keyFile: '/etc/tls/key.pem' },
+        secretKey: 'a2V5',
+        session: { idleMinutes: 15, maxHours: 8 },
+        login: { maxFailures: 3, windowSeconds: 600 },
+        tokens: { ttlSeconds: 20, replayWindowSeconds: 0, rdpTtlSeconds: 120 },
+        healthCheck: { timeoutMs: 800, cacheMs: 0, downMs: 10000 },
+        rdpSigning: { certFile: '/etc/rdp/sign.crt', keyFile: '/etc/rdp/sign.key' },
+        relay: { connectTimeoutMs: 2000 },
+      },
     });
   });
 
@@ -148,7 +204,7 @@ describe('environment variables', () => {
     );
   });
 
-  it('ignores the build/test variables, GATEHOUSE_CONFIG, empty values and other prefixes', () => {
+  it('ignores the build/test/bootstrap variables, GATEHOUSE_CONFIG, empty values and other prefixes', () => {
     const env: NodeJS.ProcessEnv = {
       GATEHOUSE_LOG__NOPE: '',
       GATEHOUSE_LOG__LEVEL: '',
@@ -158,6 +214,12 @@ describe('environment variables', () => {
     for (const name of ENV_IGNORED) env[name] = '1';
     assert.ok(ENV_IGNORED.includes('GATEHOUSE_NATIVE_PATH'));
     assert.ok(ENV_IGNORED.includes('GATEHOUSE_FUZZ_SECONDS'));
+    for (const name of [
+      'GATEHOUSE_ADMIN_PASSWORD',
+      'GATEHOUSE_WEBAPP_CHECK_RESPONSES',
+      'GATEHOUSE_TEST_SHOW_LOGS',
+    ])
+      assert.ok(ENV_IGNORED.includes(name), name);
     const layer = envLayer(env);
     assert.deepEqual(layer.issues, []);
     assert.deepEqual(layer.data, {});

@@ -50,7 +50,10 @@ describe('configuration errors', () => {
     assert.equal(issue?.path, 'logging');
     assert.equal(issue?.problem, 'unknown key');
     assert.equal(issue?.source, `file ${file}:2:3`);
-    assert.equal(issue?.expected, 'one of the keys at the top level: log, codec, proxy, proxyAuth, engine');
+    assert.equal(
+      issue?.expected,
+      'one of the keys at the top level: log, codec, proxy, proxyAuth, engine, webapp',
+    );
   });
 
   it('wrong type in a file', () => {
@@ -150,6 +153,9 @@ describe('configuration errors', () => {
       ['engine.clusterSize', 'proxy.clusterSize'],
       ['proxy.handshakeTimeoutMs', 'engine.handshakeTimeoutMs'],
       ['prxy.clusterSize', 'proxy.clusterSize'],
+      ['webapp.tokens.ttlSecond', 'webapp.tokens.ttlSeconds'],
+      ['webapp.lsten', 'webapp.listen'],
+      ['webap.healthCheck.cacheMs', 'webapp.healthCheck.cacheMs'],
       // Nothing close: no guess, the list of keys instead.
       ['proxy.port', undefined],
     ];
@@ -163,7 +169,7 @@ describe('configuration errors', () => {
         assert.doesNotMatch(issue.expected, /did you mean/, key);
         assert.match(
           issue.expected,
-          /one of log\.level, .*, proxy\.listen, .*engine\.handshakeTimeoutMs$/,
+          /one of log\.level, .*, proxy\.listen, .*engine\.handshakeTimeoutMs, webapp\.listen, .*webapp\.relay\.connectTimeoutMs$/,
           key,
         );
       } else assert.equal(issue.expected, `a known key (did you mean ${guess}?)`, key);

@@ -44,6 +44,20 @@ const PROXY_AUTH_DEFAULTS = {
     zone: '',
   },
 };
+const WEBAPP_DEFAULTS = {
+  listen: '127.0.0.1:8443',
+  dataDir: '.gatehouse',
+  database: '',
+  publicUrl: '',
+  tls: { enabled: true, certFile: '', keyFile: '' },
+  secretKey: '',
+  session: { idleMinutes: 30, maxHours: 12 },
+  login: { maxFailures: 5, windowSeconds: 300 },
+  tokens: { ttlSeconds: 30, replayWindowSeconds: 10, rdpTtlSeconds: 300 },
+  healthCheck: { timeoutMs: 1500, cacheMs: 2000, downMs: 5000 },
+  rdpSigning: { certFile: '', keyFile: '' },
+  relay: { connectTimeoutMs: 5000 },
+};
 after(() => tmp.remove());
 
 describe('defaults', () => {
@@ -64,6 +78,7 @@ describe('defaults', () => {
       },
       proxyAuth: PROXY_AUTH_DEFAULTS,
       engine: { listen: '127.0.0.1:4822', handshakeTimeoutMs: 15000 },
+      webapp: WEBAPP_DEFAULTS,
     });
     assert.equal(file, undefined);
     for (const source of Object.values(sources)) assert.deepEqual(source, { kind: 'default' });
@@ -96,6 +111,27 @@ describe('defaults', () => {
       'proxyAuth.webapp.zone',
       'engine.listen',
       'engine.handshakeTimeoutMs',
+      'webapp.listen',
+      'webapp.dataDir',
+      'webapp.database',
+      'webapp.publicUrl',
+      'webapp.tls.enabled',
+      'webapp.tls.certFile',
+      'webapp.tls.keyFile',
+      'webapp.secretKey',
+      'webapp.session.idleMinutes',
+      'webapp.session.maxHours',
+      'webapp.login.maxFailures',
+      'webapp.login.windowSeconds',
+      'webapp.tokens.ttlSeconds',
+      'webapp.tokens.replayWindowSeconds',
+      'webapp.tokens.rdpTtlSeconds',
+      'webapp.healthCheck.timeoutMs',
+      'webapp.healthCheck.cacheMs',
+      'webapp.healthCheck.downMs',
+      'webapp.rdpSigning.certFile',
+      'webapp.rdpSigning.keyFile',
+      'webapp.relay.connectTimeoutMs',
     ]);
   });
 
@@ -165,6 +201,7 @@ describe('precedence: defaults < file < environment < flags', () => {
       proxy: { clusterSize: 2, ...PROXY_REST },
       proxyAuth: PROXY_AUTH_DEFAULTS,
       engine: ENGINE_DEFAULTS,
+      webapp: WEBAPP_DEFAULTS,
     });
   });
 
@@ -176,6 +213,7 @@ describe('precedence: defaults < file < environment < flags', () => {
       proxy: { clusterSize: 3, ...PROXY_REST },
       proxyAuth: PROXY_AUTH_DEFAULTS,
       engine: ENGINE_DEFAULTS,
+      webapp: WEBAPP_DEFAULTS,
     });
     assert.deepEqual(sources['proxy.clusterSize'], {
       kind: 'env',
@@ -200,6 +238,7 @@ describe('precedence: defaults < file < environment < flags', () => {
       proxy: { clusterSize: 5, ...PROXY_REST },
       proxyAuth: PROXY_AUTH_DEFAULTS,
       engine: ENGINE_DEFAULTS,
+      webapp: WEBAPP_DEFAULTS,
     });
     assert.deepEqual(sources['proxy.clusterSize'], { kind: 'flag', flag: '--guac-cluster-size' });
     assert.deepEqual(sources['log.level'], { kind: 'flag', flag: '--set log.level' });
@@ -228,6 +267,7 @@ describe('flags', () => {
       proxy: { clusterSize: 256, ...PROXY_REST },
       proxyAuth: PROXY_AUTH_DEFAULTS,
       engine: ENGINE_DEFAULTS,
+      webapp: WEBAPP_DEFAULTS,
     });
   });
 
@@ -244,10 +284,13 @@ describe('flags', () => {
     assert.deepEqual(proxy.sources['proxy.listen'], { kind: 'flag', flag: '--listen' });
     assert.deepEqual(proxy.sources['engine.listen'], { kind: 'default' });
 
-    // A command without a --listen of its own leaves both keys alone.
+    // webapp and all set webapp.listen: config-webapp.test.ts.
+
+    // A command without a --listen of its own leaves every listen key alone.
     const config = load({ flags: { listen: '0.0.0.0:1', command: 'config' } }).config;
     assert.equal(config.engine.listen, ENGINE_DEFAULTS.listen);
     assert.equal(config.proxy.listen, PROXY_REST.listen);
+    assert.equal(config.webapp.listen, WEBAPP_DEFAULTS.listen);
 
     // ... and wins over --set of its key, like every dedicated flag.
     const both = load({
@@ -272,6 +315,8 @@ describe('flags', () => {
           'proxyAuth.signed.maxLifetimeSeconds=120',
           'proxyAuth.signed.publicKeys=["/k/a.pem","/k/b.pem"]',
           'proxyAuth.webapp.allowInsecureHttp=yes',
+          'webapp.tls.enabled=off',
+          'webapp.healthCheck.cacheMs=0',
         ],
       },
     });
@@ -281,6 +326,8 @@ describe('flags', () => {
     assert.equal(config.proxyAuth.signed.maxLifetimeSeconds, 120);
     assert.deepEqual(config.proxyAuth.signed.publicKeys, ['/k/a.pem', '/k/b.pem']);
     assert.equal(config.proxyAuth.webapp.allowInsecureHttp, true);
+    assert.equal(config.webapp.tls.enabled, false);
+    assert.equal(config.webapp.healthCheck.cacheMs, 0);
     assert.deepEqual(sources['proxyAuth.signed.maxLifetimeSeconds'], {
       kind: 'flag',
       flag: '--set proxyAuth.signed.maxLifetimeSeconds',
@@ -346,8 +393,9 @@ describe('docs/configuration.md', () => {
     });
   });
 
-  it('links the proxy pages', () => {
+  it('links the proxy and webapp pages', () => {
     const doc = readFileSync(fromRoot('docs', 'configuration.md'), 'utf8');
-    for (const page of ['proxy.md', 'proxy-auth.md']) assert.ok(doc.includes(`](${page})`), page);
+    for (const page of ['proxy.md', 'proxy-auth.md', 'webapp.md', 'webapp-database.md'])
+      assert.ok(doc.includes(`](${page})`), page);
   });
 });

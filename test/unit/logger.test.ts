@@ -154,6 +154,28 @@ describe('redaction of printed configuration', () => {
     assert.equal(input.db.password, 'pw');
   });
 
+  it('searches a section under a secret-looking name instead of replacing it (webapp.tokens)', () => {
+    const out = redactSecrets({ webapp: { tokens: { ttlSeconds: 30 }, secretKey: 'k', keys: ['a'] } });
+    assert.deepEqual(out, {
+      webapp: { tokens: { ttlSeconds: 30 }, secretKey: '[redacted]', keys: '[redacted]' },
+    });
+  });
+
+  it('masks the password of a URL value (webapp.database), keeping the rest', () => {
+    const out = redactSecrets({
+      a: 'postgres://gh:s3cr@t:x@db:5432/gh',
+      b: 'postgresql://gh@db/gh',
+      c: 'https://example.com/a:b@c',
+      d: 'not a url: x@y',
+    });
+    assert.deepEqual(out, {
+      a: 'postgres://gh:[redacted]@db:5432/gh',
+      b: 'postgresql://gh@db/gh',
+      c: 'https://example.com/a:b@c',
+      d: 'not a url: x@y',
+    });
+  });
+
   it('`gatehouse config` output (YAML and JSON) carries no secret', () => {
     const config = { log: { level: 'info' }, webapp: { sessionSecret: 'abc123', db: { password: 'pw9' } } };
     for (const format of ['yaml', 'json'] as const) {

@@ -163,7 +163,7 @@ export const registerErrorSchema = {
   properties: {
     error: {
       type: 'string',
-      enum: ['proxy-unauthorized', 'invalid-request', 'zone-mismatch', 'kind-mismatch'],
+      enum: ['proxy-unauthorized', 'bad-request', 'zone-mismatch', 'kind-mismatch'],
     },
     message: { type: 'string' },
   },

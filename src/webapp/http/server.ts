@@ -43,7 +43,9 @@ function serveStatic(
     return;
   }
   let file = files.get(url.pathname);
-  if (!file && !/\.[a-z0-9]+$/i.test(url.pathname)) file = files.get('/index.html');
+  // Client-side routes: /session/<server id> is the session page, any other extension-less path the app.
+  if (!file && url.pathname.startsWith('/session/')) file = files.get('/session.html');
+  else if (!file && !/\.[a-z0-9]+$/i.test(url.pathname)) file = files.get('/index.html');
   if (!file) {
     res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not Found\n');
     return;
