@@ -5,7 +5,15 @@
 // `copyClientAssets()` returns the files written.
 //
 //   node scripts/copy-client-assets.mjs [--quiet]
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -37,9 +45,15 @@ export function copyClientAssets({ repoRoot = root } = {}) {
   };
   const ui = join(repoRoot, 'src', 'webapp', 'ui');
   if (existsSync(ui)) walk(ui, join(target, 'webapp'));
+  // Unchanged files are left alone and changed ones replaced atomically (temp file + rename): a server
+  // reading dist/public while a test or build copies never sees a half-written file.
   for (const [from, to] of copies) {
+    const body = readFileSync(from);
+    if (existsSync(to) && readFileSync(to).equals(body)) continue;
     mkdirSync(dirname(to), { recursive: true });
-    copyFileSync(from, to);
+    const tmp = `${to}.${process.pid}.tmp`;
+    writeFileSync(tmp, body);
+    renameSync(tmp, to);
   }
   return copies.map(([, to]) => to);
 }

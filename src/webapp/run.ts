@@ -102,6 +102,7 @@ export async function startWebapp(
     sessions,
     log,
     connectTimeoutMs: wc.relay.connectTimeoutMs,
+    maxTunnels: wc.relay.maxTunnels,
     allowedOrigins: wc.publicUrl ? [wc.publicUrl] : [],
   });
   const ctx: AppContext = {
@@ -164,9 +165,15 @@ export async function startWebapp(
       closing ??= (async () => {
         clearInterval(sweep);
         relay.closeAll('webapp stopped');
+        // Upgraded (relayed) sockets are destroyed above; do not wait on the server's count of them for ever.
         await new Promise<void>((r) => {
-          server.close(() => r());
+          const give = setTimeout(r, 1000);
+          server.close(() => {
+            clearTimeout(give);
+            r();
+          });
           server.closeAllConnections();
+          server.destroyUpgraded();
         });
         // Relays record their end asynchronously; give them a moment before the database goes.
         await new Promise((r) => setTimeout(r, 50));

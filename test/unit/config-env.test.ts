@@ -66,6 +66,7 @@ describe('environment variables', () => {
         ['GATEHOUSE_WEBAPP__RDP_SIGNING__CERT_FILE', 'webapp.rdpSigning.certFile'],
         ['GATEHOUSE_WEBAPP__RDP_SIGNING__KEY_FILE', 'webapp.rdpSigning.keyFile'],
         ['GATEHOUSE_WEBAPP__RELAY__CONNECT_TIMEOUT_MS', 'webapp.relay.connectTimeoutMs'],
+        ['GATEHOUSE_WEBAPP__RELAY__MAX_TUNNELS', 'webapp.relay.maxTunnels'],
         ['GATEHOUSE_CODEC_IMPL', 'codec.impl'],
       ],
     );
@@ -123,6 +124,7 @@ describe('environment variables', () => {
         GATEHOUSE_WEBAPP__RDP_SIGNING__CERT_FILE: '/etc/rdp/sign.crt',
         GATEHOUSE_WEBAPP__RDP_SIGNING__KEY_FILE: '/etc/rdp/sign.key',
         GATEHOUSE_WEBAPP__RELAY__CONNECT_TIMEOUT_MS: '2000',
+        GATEHOUSE_WEBAPP__RELAY__MAX_TUNNELS: '50',
       },
     });
     assert.deepEqual(config, {
@@ -172,7 +174,7 @@ describe('environment variables', () => {
         tokens: { ttlSeconds: 20, replayWindowSeconds: 0, rdpTtlSeconds: 120 },
         healthCheck: { timeoutMs: 800, cacheMs: 0, downMs: 10000 },
         rdpSigning: { certFile: '/etc/rdp/sign.crt', keyFile: '/etc/rdp/sign.key' },
-        relay: { connectTimeoutMs: 2000 },
+        relay: { connectTimeoutMs: 2000, maxTunnels: 50 },
       },
     });
   });

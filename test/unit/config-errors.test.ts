@@ -169,7 +169,7 @@ describe('configuration errors', () => {
         assert.doesNotMatch(issue.expected, /did you mean/, key);
         assert.match(
           issue.expected,
-          /one of log\.level, .*, proxy\.listen, .*engine\.handshakeTimeoutMs, webapp\.listen, .*webapp\.relay\.connectTimeoutMs$/,
+          /one of log\.level, .*, proxy\.listen, .*engine\.handshakeTimeoutMs, webapp\.listen, .*webapp\.relay\.maxTunnels$/,
           key,
         );
       } else assert.equal(issue.expected, `a known key (did you mean ${guess}?)`, key);

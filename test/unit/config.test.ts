@@ -56,7 +56,7 @@ const WEBAPP_DEFAULTS = {
   tokens: { ttlSeconds: 30, replayWindowSeconds: 10, rdpTtlSeconds: 300 },
   healthCheck: { timeoutMs: 1500, cacheMs: 2000, downMs: 5000 },
   rdpSigning: { certFile: '', keyFile: '' },
-  relay: { connectTimeoutMs: 5000 },
+  relay: { connectTimeoutMs: 5000, maxTunnels: 10_000 },
 };
 after(() => tmp.remove());
 
@@ -132,6 +132,7 @@ describe('defaults', () => {
       'webapp.rdpSigning.certFile',
       'webapp.rdpSigning.keyFile',
       'webapp.relay.connectTimeoutMs',
+      'webapp.relay.maxTunnels',
     ]);
   });
 

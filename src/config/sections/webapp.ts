@@ -54,6 +54,8 @@ export interface WebappConfig {
   relay: {
     /** Deadline for the proxy to accept the relayed WebSocket upgrade (ms). */
     connectTimeoutMs: number;
+    /** Relayed tunnels at most; beyond, new tunnels end with SERVER_BUSY. */
+    maxTunnels: number;
   };
 }
 
@@ -227,7 +229,14 @@ export const webappSchema = {
           minimum: 100,
           maximum: 60_000,
           default: 5000,
-          description: 'Deadline for the proxy to accept a relayed tunnel (ms).',
+          description: 'Deadline for the proxy to connect and answer a relayed tunnel upgrade (ms).',
+        },
+        maxTunnels: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1_000_000,
+          default: 10_000,
+          description: 'Relayed tunnels at most; beyond, new tunnels end with SERVER_BUSY (0x0201).',
         },
       },
     },

@@ -8,6 +8,9 @@
 //       ?reconnect=/path          optional, same origin: GET returns a fresh token as text (see reconnect)
 //       ?tunnel=ws://host:port/p  test override of the tunnel, same host name as the page only
 //
+// An embedding page (the webapp's session page) may instead define window.gatehouseFreshToken before this
+// module loads: an async function returning a fresh token, used by Reconnect like ?reconnect= is.
+//
 // Read-only hook for tests and embedding: window.gatehouse = { state(), status(), client }.
 import Guacamole from './guacamole-common.js';
 
@@ -72,7 +75,12 @@ function readConfig() {
     const h = hash.toString();
     history.replaceState(null, '', `${location.pathname}${q ? `?${q}` : ''}${h ? `#${h}` : ''}`);
   }
-  return { tunnel: tunnelUrl(query.get('tunnel')), reconnect: sameOrigin(query.get('reconnect')) };
+  const freshToken = typeof window.gatehouseFreshToken === 'function' ? window.gatehouseFreshToken : null;
+  return {
+    tunnel: tunnelUrl(query.get('tunnel')),
+    reconnect: sameOrigin(query.get('reconnect')),
+    freshToken,
+  };
 }
 
 /** The tunnel: the page's meta tag, else ?tunnel= (same host name only), else ws(s)://<host>/tunnel. */
@@ -353,18 +361,23 @@ function show(text, detail) {
 // Reconnect. Tokens are normally single use: the proxy redeems (and so spends) the token before it
 // contacts the desktop, so the token this page was opened with cannot open a second session. Hence:
 //  - with ?reconnect=<same-origin URL>, the button is offered after any end of session; it GETs a fresh
-//    token (the response body, text) and connects with it;
+//    token (the response body, text) and connects with it; window.gatehouseFreshToken works the same way;
 //  - without it, the button is offered only after a transient failure (server busy or restarting, desktop
 //    unreachable or too slow, network lost) and retries with the same token. That works only where the
 //    issuer accepts the token again; a spent token then ends with 0x0301, which offers no button.
 function canReconnect() {
   if (state !== 'error' && state !== 'disconnected') return false;
   if (!config.tunnel) return false;
-  if (config.reconnect) return true;
+  if (config.reconnect || config.freshToken) return true;
   return state === 'error' && token !== '' && TRANSIENT.has(lastStatus?.code);
 }
 
 async function freshToken() {
+  if (config.freshToken) {
+    const text = String((await config.freshToken()) ?? '').trim();
+    if (!text || text.length > TOKEN_MAX) throw new Error('no token');
+    return text;
+  }
   const res = await fetch(config.reconnect, { cache: 'no-store', credentials: 'same-origin' });
   const text = res.ok ? (await res.text()).trim() : '';
   if (!text || text.length > TOKEN_MAX) throw new Error(`no token (HTTP ${res.status})`);
@@ -373,7 +386,7 @@ async function freshToken() {
 
 ui.reconnect.addEventListener('click', async () => {
   ui.reconnect.hidden = true;
-  if (config.reconnect) {
+  if (config.reconnect || config.freshToken) {
     show('Connecting…', '');
     try {
       token = await freshToken();

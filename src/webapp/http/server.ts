@@ -64,7 +64,10 @@ function serveStatic(
   res.end(req.method === 'HEAD' ? undefined : file.body);
 }
 
-export function createWebappServer(parts: ServerParts): Server {
+/** The server, plus a way to end the upgraded (tunnel) sockets it no longer tracks. */
+export type WebappServer = Server & { destroyUpgraded(): void };
+
+export function createWebappServer(parts: ServerParts): WebappServer {
   const { ctx, routes, files } = parts;
   const secure = parts.tls !== null;
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -101,7 +104,14 @@ export function createWebappServer(parts: ServerParts): Server {
   server.requestTimeout = 60_000;
   server.keepAliveTimeout = 65_000;
   server.maxHeadersCount = 100;
+  // Upgrade sockets leave the server's connection tracking: keep them so close() can end them.
+  const upgraded = new Set<Duplex>();
+  (server as WebappServer).destroyUpgraded = () => {
+    for (const s of upgraded) s.destroy();
+  };
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/api/tunnel') {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -113,5 +123,5 @@ export function createWebappServer(parts: ServerParts): Server {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();
   });
-  return server;
+  return server as WebappServer;
 }

@@ -20,6 +20,8 @@ export interface RelayOptions {
   sessions: WebSessions;
   log: Logger;
   connectTimeoutMs: number;
+  /** Live relays at most; beyond, SERVER_BUSY. */
+  maxTunnels: number;
   /** Origins allowed to open tunnels ('' entries ignored); empty = the request's own Host only. */
   allowedOrigins: readonly string[];
   /** CA certificates for https:// proxy addresses (else the system store). */
@@ -47,6 +49,15 @@ export class TunnelRelay {
   /** The http(s) server's 'upgrade' handler for /api/tunnel. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
     socket.on('error', () => socket.destroy());
+    const key = req.headers['sec-websocket-key'];
+    if (
+      req.headers.upgrade?.toLowerCase() !== 'websocket' ||
+      typeof key !== 'string' ||
+      !/^[A-Za-z0-9+/]{22}==$/.test(key)
+    ) {
+      refuseHttp(socket, 400, 'Bad Request');
+      return;
+    }
     if (!this.originAllowed(req, secure)) {
       this.opts.log.warn(
         { origin: req.headers.origin, host: req.headers.host },
@@ -88,6 +99,11 @@ export class TunnelRelay {
       (record.redeemedAt === null && record.expiresAt <= this.now())
     ) {
       refuseTunnel(req, socket, STATUS.CLIENT_UNAUTHORIZED, 'Token invalid, expired or already used');
+      return;
+    }
+    if (this.live.size >= this.opts.maxTunnels) {
+      this.opts.log.warn({ max: this.opts.maxTunnels }, 'tunnel refused: relay limit reached');
+      refuseTunnel(req, socket, STATUS.SERVER_BUSY, 'Too many sessions on this server; try again later');
       return;
     }
     const proxy = await this.opts.store.getProxy(record.proxyId);
@@ -141,6 +157,13 @@ export class TunnelRelay {
     upstream.on('data', (chunk: Buffer) => {
       relay.bytesDown += chunk.length;
     });
+    // The proxy must answer the upgrade within the deadline (a proxy that accepts and hangs).
+    const answered = setTimeout(
+      () => relay.close('proxy did not answer the upgrade'),
+      this.opts.connectTimeoutMs,
+    );
+    upstream.once('data', () => clearTimeout(answered));
+    upstream.once('close', () => clearTimeout(answered));
     socket.pipe(upstream);
     upstream.pipe(socket);
     if (socket instanceof Object && 'setNoDelay' in socket) (socket as Socket).setNoDelay(true);

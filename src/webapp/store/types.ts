@@ -167,7 +167,13 @@ export class StoreConflictError extends Error {
   }
 }
 
-export type NewUser = { username: string; displayName?: string; role: Role; passwordHash: string; disabled?: boolean };
+export type NewUser = {
+  username: string;
+  displayName?: string;
+  role: Role;
+  passwordHash: string;
+  disabled?: boolean;
+};
 export type UserPatch = Partial<{ displayName: string; role: Role; disabled: boolean; passwordHash: string }>;
 export type NewGroup = { name: string; dlp?: DlpSettings; memberIds?: string[] };
 export type GroupPatch = Partial<{ name: string; dlp: DlpSettings; memberIds: string[] }>;
@@ -185,9 +191,25 @@ export type NewServer = {
   groupIds?: string[];
   credentials?: ServerCredentials | null;
 };
-export type ServerPatch = Partial<Omit<NewServer, 'credentials'>> & { credentials?: ServerCredentials | null };
-export type NewProxy = { name: string; zoneId: string; kind: ProxyKind; address?: string; enabled?: boolean; secretHash: string };
-export type ProxyPatch = Partial<{ name: string; zoneId: string; kind: ProxyKind; address: string; enabled: boolean; secretHash: string }>;
+export type ServerPatch = Partial<Omit<NewServer, 'credentials'>> & {
+  credentials?: ServerCredentials | null;
+};
+export type NewProxy = {
+  name: string;
+  zoneId: string;
+  kind: ProxyKind;
+  address?: string;
+  enabled?: boolean;
+  secretHash: string;
+};
+export type ProxyPatch = Partial<{
+  name: string;
+  zoneId: string;
+  kind: ProxyKind;
+  address: string;
+  enabled: boolean;
+  secretHash: string;
+}>;
 
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
@@ -252,7 +274,13 @@ export interface Store {
    * session row and returns it; a repeat by the same proxy within `replayWindowMs` of the first redeem
    * returns the same session with replay=true; anything else is refused with the reason.
    */
-  redeemToken(hash: string, proxyId: string, now: number, replayWindowMs: number, clientAddress: string | null): Promise<RedeemOutcome>;
+  redeemToken(
+    hash: string,
+    proxyId: string,
+    now: number,
+    replayWindowMs: number,
+    clientAddress: string | null,
+  ): Promise<RedeemOutcome>;
   deleteExpiredTokens(before: number): Promise<number>;
 
   // sessions (audit)
