@@ -215,6 +215,8 @@ describe('web UI end to end: admin sets up a proxy and a VNC server, connects, s
     await form.getByTestId('save').click();
     await admin.getByTestId('servers-status').getByText('Added server x-desk').waitFor();
     const listed = row(admin, 'servers-row', 'x-desk');
+    // The status shows before the list is reloaded: wait for the row.
+    await listed.waitFor();
     assert.deepEqual((await listed.locator('th, td').allInnerTexts()).slice(0, 6), [
       'x-desk',
       'VNC',
