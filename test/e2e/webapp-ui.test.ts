@@ -22,6 +22,7 @@ import {
 import { diffRgba } from './helpers/pixels.js';
 import { leftoverProcesses, pollUntil } from './helpers/processes.js';
 import { startX11vnc, type VncServer } from './helpers/vnc-servers.js';
+import { assertClean, row, uiContext } from './helpers/webapp-ui-page.js';
 import { startXvfb, type XDisplay } from './helpers/x-display.js';
 
 const why = skipUnlessInstalled(['Xvfb', 'x11vnc', 'xsetroot', 'xwd', 'xterm', 'chromium']);
@@ -89,37 +90,8 @@ describe('web UI end to end: admin sets up a proxy and a VNC server, connects, s
     assert.deepEqual(leftoverProcesses(), []);
   });
 
-  async function newContext(): Promise<BrowserContext> {
-    const context = await browser.browser.newContext({
-      viewport: { width: 1280, height: 800 },
-      ignoreHTTPSErrors: true,
-    });
-    context.setDefaultTimeout(10_000);
-    await context.addInitScript(() => {
-      window.__csp = [];
-      document.addEventListener('securitypolicyviolation', (e) =>
-        window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`),
-      );
-    });
-    context.on('page', (page) => {
-      page.on('console', (m) => {
-        if (m.type() === 'error' && !/Failed to load resource/.test(m.text()))
-          problems.push(`console: ${m.text()}`);
-      });
-      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-      page.on('dialog', (d) => d.accept());
-    });
-    return context;
-  }
-
-  async function clean(page: Page): Promise<void> {
-    assert.doesNotMatch(
-      (await page.locator('body').textContent()) ?? '',
-      /\bnull\b|\bundefined\b|\[object |NaN/,
-    );
-    const csp = await page.evaluate(() => window.__csp ?? []);
-    assert.deepEqual([...problems, ...csp], []);
-  }
+  const newContext = (): Promise<BrowserContext> => uiContext(browser, problems);
+  const clean = (page: Page): Promise<void> => assertClean(page, problems);
 
   async function signIn(page: Page, username: string, password: string): Promise<void> {
     await page.goto(webapp.url);
@@ -129,8 +101,6 @@ describe('web UI end to end: admin sets up a proxy and a VNC server, connects, s
     await page.getByRole('heading', { level: 1, name: 'My servers' }).waitFor();
   }
 
-  const row = (page: Page, testid: string, name: string) =>
-    page.locator(`[data-testid="${testid}"][data-name="${name}"]`);
   const nav = (page: Page, name: string) => page.getByRole('link', { name, exact: true }).click();
 
   async function canvas(page: Page): Promise<Uint8Array> {

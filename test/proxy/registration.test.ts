@@ -3,7 +3,6 @@
 // body fitting the published schema), each kind of answer, retries with backoff and their end at stop(),
 // renewals, and https with a private CA.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { registerRequestSchema } from '../../src/proxy/auth/schemas.js';
 import { freePort, LOOPBACK } from '../e2e/helpers/free-port.js';
 import { pollUntil, sleep } from '../e2e/helpers/processes.js';
 import { fromRoot } from '../helpers/paths.js';
+import { writeTestCertificate } from '../helpers/test-cert.js';
 import { config, FAST, fakeWebapp, ok, type Reply, recordingLog, TOKEN } from './registration-helpers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -212,33 +212,8 @@ describe('registerWithWebapp', { timeout: 30_000 }, () => {
   it('https with proxyAuth.webapp.caFile', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-register-tls-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '2',
-        '-subj',
-        '/CN=webapp',
-        '-addext',
-        `subjectAltName=IP:${LOOPBACK}`,
-      ],
-      { stdio: 'ignore' },
-    );
-    const tls = {
-      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-    };
+    const { cert, key } = writeTestCertificate(dir, 'webapp');
+    const tls = { cert, key };
     const webapp = await fakeWebapp(() => ok(), { tls });
     cleanups.push(webapp.close);
     const cfg = config(webapp.url, { allowInsecureHttp: false, caFile: join(dir, 'cert.pem') });

@@ -1,8 +1,7 @@
 // WebappRedeemer against a real HTTPS server started here (self-signed certificate made with openssl and
 // trusted through `ca`): the JSON contract, the bearer credential, and every status mapping.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +17,7 @@ import {
   type WebappRedeemerOptions,
 } from '../../src/proxy/auth/webapp.js';
 import { DEFAULT_POLICY, TunnelError } from '../../src/proxy/types.js';
+import { writeTestCertificate } from '../helpers/test-cert.js';
 
 const PROXY_TOKEN = 'proxy-secret-credential';
 const CTX = { remoteAddress: '198.51.100.7', userAgent: 'Mozilla/5.0 test' };
@@ -160,31 +160,9 @@ const listen = (s: http.Server): Promise<number> =>
 describe('WebappRedeemer', { timeout: 30_000 }, () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-webapp-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '2',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      ],
-      { stdio: 'ignore', timeout: 15_000 },
-    );
-    cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
-    server = https.createServer({ key: readFileSync(join(dir, 'key.pem')), cert }, handler);
+    const made = writeTestCertificate(dir, 'localhost');
+    cert = made.cert;
+    server = https.createServer({ key: made.key, cert }, handler);
     base = `https://127.0.0.1:${await listen(server)}`;
     plain = http.createServer(handler);
     plainBase = `http://127.0.0.1:${await listen(plain)}`;

@@ -2,8 +2,7 @@
 // the body cap, caching (healthy for cacheMs, down for downMs), single flight, keep-alive and its stale-socket
 // retry, https with a private CA, TCP checks for HOST:PORT addresses, and the throttled onResult hook.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { type HealthResult, healthUrl, ProxyHealthChecker } from '../../src/webapp/proxies/health.js';
 import { LOOPBACK } from '../e2e/helpers/free-port.js';
 import { pollUntil } from '../e2e/helpers/processes.js';
+import { writeTestCertificate } from '../helpers/test-cert.js';
 import {
   answer,
   type CountingServer,
@@ -145,31 +145,7 @@ describe('ProxyHealthChecker: verdicts', { timeout: 30_000 }, () => {
   it('https: verified against caPem; without it the self-signed certificate fails as a TLS error', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-health-tls-'));
     try {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:prime256v1',
-          '-nodes',
-          '-keyout',
-          join(dir, 'key.pem'),
-          '-out',
-          join(dir, 'cert.pem'),
-          '-days',
-          '2',
-          '-subj',
-          '/CN=gatehouse-test',
-          '-addext',
-          `subjectAltName=IP:${LOOPBACK}`,
-        ],
-        { stdio: 'ignore' },
-      );
-      const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
-      const key = readFileSync(join(dir, 'key.pem'), 'utf8');
+      const { cert, key } = writeTestCertificate(dir, 'gatehouse-test');
       const tls = await serve(countingServer(answer(200), { cert, key }));
       assert.deepEqual(
         [(await checker({ caPem: cert }).check({ id: 't', address: tls.url })).detail],
