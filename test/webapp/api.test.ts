@@ -350,24 +350,31 @@ forEachDatabase('webapp API', (db) => {
     assert.equal(verifyRdpFile(text).valid, true);
   });
 
-  it('a zone without proxies: 503, or the other zones\' proxies when it may search alternate zones', T, async () => {
-    const z = await w.admin.request<{ id: string }>('POST', '/api/admin/zones', { name: 'branch' });
-    const s = await w.admin.request<{ id: string }>('POST', '/api/admin/servers', {
-      name: 'branch-desk',
-      protocol: 'vnc',
-      host: 'h',
-      port: 5900,
-      zoneId: z.json.id,
-      userIds: [ids.alice],
-    });
-    const none = await alice.request('POST', `/api/servers/${s.json.id}/connect`);
-    assert.deepEqual([none.status, none.json.error], [503, 'no-proxy']);
-    assert.match(String(none.json.message), /No connection proxy serves this server's zone/);
-    await w.admin.request('PATCH', `/api/admin/zones/${z.json.id}`, { searchAlternateZones: true });
-    const other = await alice.request<{ proxy: { name: string } }>('POST', `/api/servers/${s.json.id}/connect`);
-    assert.equal(other.status, 200, other.text);
-    assert.equal(other.json.proxy.name, 'p1');
-  });
+  it(
+    "a zone without proxies: 503, or the other zones' proxies when it may search alternate zones",
+    T,
+    async () => {
+      const z = await w.admin.request<{ id: string }>('POST', '/api/admin/zones', { name: 'branch' });
+      const s = await w.admin.request<{ id: string }>('POST', '/api/admin/servers', {
+        name: 'branch-desk',
+        protocol: 'vnc',
+        host: 'h',
+        port: 5900,
+        zoneId: z.json.id,
+        userIds: [ids.alice],
+      });
+      const none = await alice.request('POST', `/api/servers/${s.json.id}/connect`);
+      assert.deepEqual([none.status, none.json.error], [503, 'no-proxy']);
+      assert.match(String(none.json.message), /No connection proxy serves this server's zone/);
+      await w.admin.request('PATCH', `/api/admin/zones/${z.json.id}`, { searchAlternateZones: true });
+      const other = await alice.request<{ proxy: { name: string } }>(
+        'POST',
+        `/api/servers/${s.json.id}/connect`,
+      );
+      assert.equal(other.status, 200, other.text);
+      assert.equal(other.json.proxy.name, 'p1');
+    },
+  );
 
   it('OpenAPI document lists every route with its schemas', T, async () => {
     const doc = await w.admin.request<{ openapi: string; paths: Record<string, Record<string, unknown>> }>(

@@ -19,6 +19,18 @@ export const BINARY_PACKAGES = {
   xdotool: 'xdotool',
   xclip: 'xclip',
   chromium: 'chromium',
+  'freerdp-shadow-cli': 'freerdp2-shadow-x11',
+  xfreerdp: 'freerdp2-x11',
+  'winpr-hash': 'winpr-utils',
+  xrdp: 'xrdp',
+  'xrdp-sesman': 'xrdp',
+  'xrdp-chansrv': 'xrdp',
+  'xrdp-keygen': 'xrdp',
+  Xorg: 'xserver-xorg-core',
+  xauth: 'xauth',
+  openssl: 'openssl',
+  unshare: 'util-linux',
+  useradd: 'passwd',
 } as const;
 
 export type Binary = keyof typeof BINARY_PACKAGES;
