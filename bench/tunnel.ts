@@ -24,16 +24,15 @@
  * --profile DIR runs the proxies (a') and (a) and guacamole-lite under `node --cpu-prof` (one profile per
  * thread, written when they stop) and appends each thread's busiest functions to the report.
  */
-import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fromRoot } from '../src/util/paths.js';
 import { LOOPBACK } from '../test/e2e/helpers/free-port.js';
 import { registerTempDir, removeTempDir, sleep } from '../test/e2e/helpers/processes.js';
-import { startX11vnc, startXvnc, type VncServer } from '../test/e2e/helpers/vnc-servers.js';
-import { startXvfb } from '../test/e2e/helpers/x-display.js';
+import type { VncServer } from '../test/e2e/helpers/vnc-servers.js';
+import { BenchRun, loadavg, machineMeta, writeResults } from './helpers/bench-run.js';
+import { type BenchVncServer, startVncServer, type VncServerKind } from './helpers/vnc-server.js';
 import {
   type ContenderId,
   type ContenderWorld,
@@ -54,7 +53,6 @@ import {
   type TunnelReport,
 } from './tunnel/report.js';
 import { startScene } from './vnc/animation.js';
-import { findChild } from './vnc/proc-stats.js';
 import { startEngine } from './vnc/processes.js';
 
 const { values } = parseArgs({
@@ -104,61 +102,18 @@ for (const k of ['server', 'static-server'] as const) {
 const profileDir = values.profile ? resolve(values.profile) : undefined;
 const slotSec = seconds / rounds;
 const idleSteps = [...new Set([1, sessions, idleMax])].sort((a, b) => a - b);
-const started = performance.now();
 const RELAY_SLOT_MAX_SEC = 3;
 /** The raw latency samples, kept for the JSON result. */
 let latencySamples: Partial<Record<ContenderId, LatencySamples>> | null = null;
 
-// ---- everything started is stopped: at the end, on error, on Ctrl-C, and after the time budget ----
+// Everything started is stopped: at the end, on error, on Ctrl-C, and after the time budget.
+const run = new BenchRun({ name: 'tunnel', budgetMs: 15 * 60_000 });
+const { log, own } = run;
 
-const resources: Array<{ stop(): Promise<void> }> = [];
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const r of resources.splice(0).reverse()) await r.stop().catch(() => {});
-  })();
-  return cleaning;
-}
-let aborting = false;
-function abort(code: number, message: string): void {
-  aborting = true;
-  process.stderr.write(`\n${message}\n`);
-  void cleanup().finally(() => process.exit(code));
-}
-process.once('SIGINT', () => abort(130, 'interrupted: stopping everything'));
-process.once('SIGTERM', () => abort(143, 'terminated: stopping everything'));
-const budgetMs = 15 * 60_000;
-const watchdog = setTimeout(() => abort(1, `tunnel bench: over its ${budgetMs / 1000} s budget`), budgetMs);
-
-const log = (s: string): void => {
-  const t = ((performance.now() - started) / 1000).toFixed(0).padStart(4);
-  process.stderr.write(`[tunnel bench ${t} s] ${s}\n`);
-};
-const own = <T extends { stop(): Promise<void> }>(r: T): T => {
-  resources.push(r);
-  return r;
-};
-const loadavg = (): number[] =>
-  readFileSync('/proc/loadavg', 'utf8').trim().split(/\s+/).slice(0, 3).map(Number);
-
-async function startServer(kind: string): Promise<{ vnc: VncServer; pid: number; stop(): Promise<void> }> {
-  if (kind === 'xvnc') {
-    // Many viewers come and go: no blacklisting of the loopback address after "failed" handshakes.
-    const vnc = await startXvnc({ width, height, extraArgs: ['-BlacklistThreshold', '1000000'] });
-    return { vnc, pid: findChild(process.pid, 'Xvnc'), stop: () => vnc.stop() };
-  }
-  const display = await startXvfb({ width, height });
-  try {
-    const vnc = await startX11vnc(display);
-    const stop = async (): Promise<void> => {
-      await vnc.stop();
-      await display.stop();
-    };
-    return { vnc, pid: findChild(process.pid, 'x11vnc'), stop };
-  } catch (err) {
-    await display.stop();
-    throw err;
-  }
+function startServer(kind: string): Promise<BenchVncServer> {
+  // Many viewers come and go: no blacklisting of the loopback address after "failed" handshakes (Xvnc).
+  const xvncArgs = ['-BlacklistThreshold', '1000000'];
+  return startVncServer(kind as VncServerKind, { width, height, xvncArgs });
 }
 
 /** The engine, guacamole-lite and the three proxies; profiled (--profile) when `profile`. */
@@ -202,7 +157,7 @@ async function record(w: ContenderWorld, vnc: VncServer): Promise<{ file: string
   });
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-bench-tunnel-'));
   registerTempDir(dir);
-  resources.push({ stop: () => removeTempDir(dir) });
+  own({ stop: () => removeTempDir(dir) });
   const file = join(dir, 'frames.json');
   await writeFile(file, JSON.stringify(frames));
   const bytes = frames.reduce((n, f) => n + Buffer.byteLength(f), 0);
@@ -327,12 +282,9 @@ async function main(): Promise<void> {
   }
 
   log('stopping everything');
-  await cleanup();
+  await run.cleanup();
   const meta: ReportMeta = {
-    date: new Date().toISOString(),
-    node: process.version,
-    cpus: cpus()[0]?.model ?? 'unknown',
-    cores: availableParallelism(),
+    ...machineMeta(),
     width,
     height,
     throughputServer: values.server === 'xvnc' ? 'TigerVNC Xvnc' : 'Xvfb + x11vnc',
@@ -348,31 +300,12 @@ async function main(): Promise<void> {
     clientProcesses: clientCount,
     loadStart,
     loadEnd: loadavg(),
-    durationSec: (performance.now() - started) / 1000,
+    durationSec: run.elapsedSec(),
   };
   const report = buildReport(meta, throughput, relay, latency, idle);
   let markdown = formatMarkdown(report);
   if (profileDir) markdown += `\n\n${profileSection(profileDir)}`;
-  process.stdout.write(`${markdown}\n`);
-  const outDir = fromRoot('bench', 'results');
-  await mkdir(outDir, { recursive: true });
-  const json = { ...report, latencySamplesMs: latencySamples };
-  await writeFile(join(outDir, 'tunnel.json'), `${JSON.stringify(json, null, 2)}\n`);
-  await writeFile(join(outDir, 'tunnel.md'), `${markdown}\n`);
-  process.stdout.write(`\nwrote ${outDir}/tunnel.json and tunnel.md\n`);
+  await writeResults('tunnel', { ...report, latencySamplesMs: latencySamples }, markdown);
 }
 
-try {
-  await main();
-} catch (err) {
-  // After Ctrl-C or the time budget, the phase fails because its processes were stopped: not news.
-  if (!aborting) {
-    process.stderr.write(
-      `tunnel bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-  }
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-  clearTimeout(watchdog);
-}
+await run.run(main);

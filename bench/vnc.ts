@@ -15,17 +15,15 @@
  * functions of its main thread to the report. --engine runs another build of the CLI (before/after a change).
  */
 import { readdirSync, statSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseVncParams } from '../src/engine/vnc/params.js';
 import { encodingName } from '../src/protocol/rfb/encodings.js';
-import { fromRoot } from '../src/util/paths.js';
 import { LOOPBACK } from '../test/e2e/helpers/free-port.js';
 import { sleep } from '../test/e2e/helpers/processes.js';
-import { startX11vnc, startXvnc, type VncServer } from '../test/e2e/helpers/vnc-servers.js';
-import { startXvfb } from '../test/e2e/helpers/x-display.js';
+import type { VncServer } from '../test/e2e/helpers/vnc-servers.js';
+import { BenchRun, machineMeta, writeResults } from './helpers/bench-run.js';
+import { startVncServer, type VncServerKind } from './helpers/vnc-server.js';
 import { startScene } from './vnc/animation.js';
 import type { ConsumerTarget } from './vnc/consumer-protocol.js';
 import { findChild, machineCpu, median, type ProcSample, sampleProcess } from './vnc/proc-stats.js';
@@ -77,27 +75,12 @@ const idleSteps = [
   ...new Set([1, 0.25, 0.5, 0.75, 1].map((q, i) => (i === 0 ? 1 : Math.ceil(q * maxSessions)))),
 ].sort((a, b) => a - b);
 
-// ---- everything started is stopped: at the end, on error, on Ctrl-C, and after the time budget ----
-
-const resources: Array<{ stop(): Promise<void> }> = [];
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const r of resources.splice(0).reverse()) await r.stop().catch(() => {});
-  })();
-  return cleaning;
-}
-function abort(code: number, message: string): void {
-  process.stderr.write(`\n${message}\n`);
-  void cleanup().finally(() => process.exit(code));
-}
-process.once('SIGINT', () => abort(130, 'interrupted: stopping everything'));
-process.once('SIGTERM', () => abort(143, 'terminated: stopping everything'));
-const budgetMs = (warmupSec + seconds) * 1000 + idleSteps.length * 25_000 + 120_000;
-const watchdog = setTimeout(
-  () => abort(1, `VNC bench: over its ${budgetMs / 1000} s budget, stopping`),
-  budgetMs,
-);
+// Everything started is stopped: at the end, on error, on Ctrl-C, and after the time budget.
+const run = new BenchRun({
+  name: 'VNC',
+  budgetMs: (warmupSec + seconds) * 1000 + idleSteps.length * 25_000 + 120_000,
+});
+const { own } = run;
 
 const log = (s: string): void => void process.stderr.write(`[vnc bench] ${s}\n`);
 
@@ -110,16 +93,7 @@ function sampleOrNull(pid: number): ProcSample | null {
 }
 
 async function startServer(): Promise<VncServer> {
-  if (serverKind === 'xvnc') {
-    const vnc = await startXvnc({ width, height });
-    resources.push(vnc);
-    return vnc;
-  }
-  const display = await startXvfb({ width, height });
-  resources.push(display);
-  const vnc = await startX11vnc(display);
-  resources.push(vnc);
-  return vnc;
+  return own(await startVncServer(serverKind as VncServerKind, { width, height })).vnc;
 }
 
 function targets(vnc: VncServer, enginePort: number): { raw: ConsumerTarget; guac: ConsumerTarget } {
@@ -135,12 +109,10 @@ async function animationPhase(vnc: VncServer) {
   const scene = await startScene(vnc.display);
   const serverPid = findChild(process.pid, serverKind === 'xvnc' ? 'Xvnc' : 'x11vnc');
   const xserverPid = serverKind === 'xvnc' ? serverPid : findChild(process.pid, 'Xvfb');
-  const engine = await startEngine({ cpuProfDir: profileDir, mainJs: engineMain });
-  resources.push(engine);
+  const engine = own(await startEngine({ cpuProfDir: profileDir, mainJs: engineMain }));
   const t = targets(vnc, engine.port);
-  const raw = new ConsumerProcess(t.raw);
-  const guac = new ConsumerProcess(t.guac);
-  resources.push(raw, guac);
+  const raw = own(new ConsumerProcess(t.raw));
+  const guac = own(new ConsumerProcess(t.guac));
   await Promise.all([raw.open(1), guac.open(1)]);
   log(`engine pid ${engine.pid}, raw consumer pid ${raw.pid}; animating (${warmupSec} s warm-up)`);
   scene.start();
@@ -181,12 +153,10 @@ async function animationPhase(vnc: VncServer) {
 
 /** Idle sessions on a static screen, with a fresh engine warmed up by one session opened and closed. */
 async function idlePhase(vnc: VncServer): Promise<IdleResult> {
-  const engine = await startEngine({ mainJs: engineMain });
-  resources.push(engine);
+  const engine = own(await startEngine({ mainJs: engineMain }));
   const t = targets(vnc, engine.port);
-  const raw = new ConsumerProcess(t.raw);
-  const guac = new ConsumerProcess(t.guac);
-  resources.push(raw, guac);
+  const raw = own(new ConsumerProcess(t.raw));
+  const guac = own(new ConsumerProcess(t.guac));
   await Promise.all([guac.open(1), raw.open(1)]);
   await Promise.all([guac.closeAll(), raw.closeAll()]);
   const measure = async (sessions: number): Promise<IdlePoint> => {
@@ -238,12 +208,9 @@ async function main(): Promise<void> {
   log(`${serverKind} on ${vnc.host}:${vnc.port}, display ${vnc.display.name} ${width}x${height}`);
   const anim = await animationPhase(vnc);
   const idle = values['skip-idle'] ? null : await idlePhase(vnc);
-  await cleanup();
+  await run.cleanup();
   const meta: ReportMeta = {
-    date: new Date().toISOString(),
-    node: process.version,
-    cpus: cpus()[0]?.model ?? 'unknown',
-    cores: availableParallelism(),
+    ...machineMeta(),
     server: serverKind === 'xvnc' ? 'TigerVNC Xvnc' : 'Xvfb + x11vnc',
     width,
     height,
@@ -255,24 +222,8 @@ async function main(): Promise<void> {
   let markdown = formatMarkdown(meta, anim.summary, anim.perRound, anim.activeRss, idle);
   const profileFile = profileDir ? newestProfile(profileDir) : undefined;
   if (profileFile) markdown += `\n\n${formatProfile(profileFile)}`;
-  process.stdout.write(`${markdown}\n`);
-  const outDir = fromRoot('bench', 'results');
   const name = serverKind === 'x11vnc' ? 'vnc' : `vnc-${serverKind}`;
-  await mkdir(outDir, { recursive: true });
-  const json = { meta, ...anim, idle, profileFile };
-  await writeFile(join(outDir, `${name}.json`), `${JSON.stringify(json, null, 2)}\n`);
-  await writeFile(join(outDir, `${name}.md`), `${markdown}\n`);
-  process.stdout.write(`\nwrote ${outDir}/${name}.json and ${name}.md\n`);
+  await writeResults(name, { meta, ...anim, idle, profileFile }, markdown);
 }
 
-try {
-  await main();
-} catch (err) {
-  process.stderr.write(
-    `VNC bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-  );
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-  clearTimeout(watchdog);
-}
+await run.run(main);

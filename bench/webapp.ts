@@ -19,15 +19,14 @@
  *        [--skip-api] [--skip-pg] [--skip-relay] [--skip-ping] [--placements pinned,shared] [--no-pin]
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fromRoot } from '../src/util/paths.js';
 import { LOOPBACK } from '../test/e2e/helpers/free-port.js';
 import { registerTempDir, removeTempDir } from '../test/e2e/helpers/processes.js';
 import { startPostgres } from '../test/helpers/postgres.js';
+import { BenchRun, loadavg, machineMeta, writeResults } from './helpers/bench-run.js';
 import { startReplayGuacd } from './tunnel/processes.js';
 import { callbackLoad, connectLoad } from './webapp/api-load.js';
 import { syntheticFrames } from './webapp/frames.js';
@@ -117,39 +116,10 @@ if (!['warn', 'info', 'debug'].includes(logLevel)) throw new Error('--log-level 
 const FRAMES_IN_FLIGHT = 3;
 const WIDTH = 1024;
 const HEIGHT = 768;
-const started = performance.now();
-
-// ---- everything started is stopped: at the end, on error, on Ctrl-C, and after the time budget ----
-
-const resources: Array<{ stop(): Promise<void> }> = [];
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const r of resources.splice(0).reverse()) await r.stop().catch(() => {});
-  })();
-  return cleaning;
-}
-let aborting = false;
-function abort(code: number, message: string): void {
-  aborting = true;
-  process.stderr.write(`\n${message}\n`);
-  void cleanup().finally(() => process.exit(code));
-}
-process.once('SIGINT', () => abort(130, 'interrupted: stopping everything'));
-process.once('SIGTERM', () => abort(143, 'terminated: stopping everything'));
 const budgetMs = (quick ? 3 : 15) * 60_000;
-const watchdog = setTimeout(() => abort(1, `webapp bench: over its ${budgetMs / 1000} s budget`), budgetMs);
-
-const log = (s: string): void => {
-  const t = ((performance.now() - started) / 1000).toFixed(0).padStart(4);
-  process.stderr.write(`[webapp bench ${t} s] ${s}\n`);
-};
-const own = <T extends { stop(): Promise<void> }>(r: T): T => {
-  resources.push(r);
-  return r;
-};
-const loadavg = (): number[] =>
-  readFileSync('/proc/loadavg', 'utf8').trim().split(/\s+/).slice(0, 3).map(Number);
+// Everything started is stopped: at the end, on error, on Ctrl-C, and after the time budget.
+const run = new BenchRun({ name: 'webapp', budgetMs });
+const { log, own } = run;
 
 async function apiPhase(
   apps: Array<{ app: BenchWebapp; transport: ApiRow['transport'] }>,
@@ -191,7 +161,7 @@ async function main(): Promise<void> {
 
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-bench-webapp-frames-'));
   registerTempDir(dir);
-  resources.push({ stop: () => removeTempDir(dir) });
+  own({ stop: () => removeTempDir(dir) });
   const frames = syntheticFrames(64, Math.round(frameKb * 1000));
   const framesFile = join(dir, 'frames.json');
   await writeFile(framesFile, JSON.stringify(frames.frames));
@@ -288,12 +258,9 @@ async function main(): Promise<void> {
     log(`redeem shim: ${shim.failures.length} failures, first: ${shim.failures[0]}`);
 
   log('stopping everything');
-  await cleanup();
+  await run.cleanup();
   const meta: WebappMeta = {
-    date: new Date().toISOString(),
-    node: process.version,
-    cpus: cpus()[0]?.model ?? 'unknown',
-    cores,
+    ...machineMeta(cores),
     quick,
     pinning: pin,
     webappLogLevel: logLevel,
@@ -323,32 +290,14 @@ async function main(): Promise<void> {
         : null,
     loadStart,
     loadEnd: loadavg(),
-    durationSec: (performance.now() - started) / 1000,
+    durationSec: run.elapsedSec(),
   };
   const report = buildReport(meta, api, raw);
-  const markdown = formatMarkdown(report);
-  process.stdout.write(`${markdown}\n`);
-  const outDir = fromRoot('bench', 'results');
-  await mkdir(outDir, { recursive: true });
-  const name = quick ? 'webapp-quick' : 'webapp';
-  await writeFile(
-    join(outDir, `${name}.json`),
-    `${JSON.stringify({ ...report, pingSamplesMs: raw.map((p) => ({ placement: p.placement, samples: p.pingSamples })) }, null, 2)}\n`,
+  await writeResults(
+    quick ? 'webapp-quick' : 'webapp',
+    { ...report, pingSamplesMs: raw.map((p) => ({ placement: p.placement, samples: p.pingSamples })) },
+    formatMarkdown(report),
   );
-  await writeFile(join(outDir, `${name}.md`), `${markdown}\n`);
-  process.stdout.write(`\nwrote ${outDir}/${name}.json and ${name}.md\n`);
 }
 
-try {
-  await main();
-} catch (err) {
-  if (!aborting) {
-    process.stderr.write(
-      `webapp bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-  }
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-  clearTimeout(watchdog);
-}
+await run.run(main);

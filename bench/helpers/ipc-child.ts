@@ -1,7 +1,8 @@
 /**
  * A benchmark helper process driven over Node's IPC channel: requests carry an id, the child answers each with
  * `{id, ok, error?}`; a request gets no answer within the timeout, or the child exits, and it fails with the
- * child's output. Used by bench/vnc's consumers and bench/tunnel's load generators.
+ * child's output. Used by bench/vnc's consumers and bench/tunnel's and bench/webapp's load generators (each a
+ * subclass with the requests of its protocol); the child side is ipc-serve.ts.
  */
 import { ProcessGroup } from '../../test/e2e/helpers/processes.js';
 
@@ -19,7 +20,7 @@ export class IpcChild<Req extends { id: number; op: string }, Rep extends IpcRep
   private readonly waiting = new Map<number, (r: Rep) => void>();
 
   constructor(
-    private readonly label: string,
+    readonly label: string,
     args: string[],
     private readonly timeoutMs: number,
   ) {
@@ -38,6 +39,16 @@ export class IpcChild<Req extends { id: number; op: string }, Rep extends IpcRep
     });
   }
 
+  get pid(): number {
+    return this.group.pid;
+  }
+
+  /** Stops the child (SIGTERM, SIGKILL after 2 s). */
+  stop(): Promise<void> {
+    return this.group.stop(2000);
+  }
+
+  /** Sends one request; resolves with its reply if ok, else rejects with the child's error. */
   request(body: DistributiveOmit<Req, 'id'>): Promise<Rep> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

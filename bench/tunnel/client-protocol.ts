@@ -4,21 +4,14 @@
  * sessions, each either a browser-like WebSocket tunnel client (Gatehouse's /tunnel or guacamole-lite) or a
  * Guacamole client speaking the guacd protocol straight to `gatehouse engine` (the no-tunnel baseline).
  */
+import type { GuacTarget } from '../vnc/guac-session.js';
 
 /** One session to open. */
 export type SessionSpec =
   /** A WebSocket tunnel (subprotocol `guacamole`): the full URL with its connect data. */
   | { kind: 'ws'; url: string }
   /** The guacd protocol over TCP to a guacd-compatible listener, for a VNC server. */
-  | {
-      kind: 'guacd';
-      host: string;
-      port: number;
-      vncHost: string;
-      vncPort: number;
-      width: number;
-      height: number;
-    };
+  | ({ kind: 'guacd' } & GuacTarget);
 
 /** How a latency probe run goes (see client.ts `probe`). */
 export interface ProbeOptions {
@@ -105,6 +98,14 @@ export function sumClientStats(all: readonly ClientStats[]): ClientStats {
     out.rssBytes += s.rssBytes;
   }
   return out;
+}
+
+/**
+ * The tunnel's internal ping (`0.,4.ping,<value>;`), echoed by Gatehouse's proxy: guacamole-common-js sends
+ * one with the time every 500 ms; bench/webapp's probes send one with their id.
+ */
+export function pingInstruction(value: string): string {
+  return `0.,4.ping,${value.length}.${value};`;
 }
 
 /** Keysyms the latency probes type into the `cat` xterm: `a`, then BackSpace (each changes one cell). */

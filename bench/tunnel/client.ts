@@ -7,6 +7,8 @@
  *   node dist/bench/tunnel/client.js      (IPC only)
  */
 import { sleep } from '../../test/e2e/helpers/processes.js';
+import { ownUsage, serveIpc } from '../helpers/ipc-serve.js';
+import { SessionPool } from '../helpers/session-pool.js';
 import {
   type ClientReply,
   type ClientRequest,
@@ -29,43 +31,10 @@ const hooks: SessionHooks = {
     lastDrawAt = at;
   },
 };
-let sessions: BenchSession[] = [];
-
-function reply(r: ClientReply): void {
-  process.send?.(r);
-}
-
-function create(spec: SessionSpec): BenchSession {
-  return spec.kind === 'ws' ? new WsSession(spec.url, hooks) : new GuacdSession(spec, hooks);
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function open(specs: SessionSpec[], batch: number, timeoutMs: number): Promise<void> {
-  const size = Math.max(1, batch);
-  for (let i = 0; i < specs.length; i += size) {
-    const group = specs.slice(i, i + size).map(create);
-    sessions.push(...group);
-    const total = sessions.length;
-    await withTimeout(
-      Promise.all(group.map((s) => s.ready)),
-      timeoutMs,
-      `a first frame on sessions ${total - group.length + 1}..${total}`,
-    );
-  }
-}
+const pool = new SessionPool<SessionSpec, BenchSession>(
+  (spec) => (spec.kind === 'ws' ? new WsSession(spec.url, hooks) : new GuacdSession(spec, hooks)),
+  'a first frame',
+);
 
 /** Waits until no drawing instruction arrived for quietMs (at most MAX_QUIET_WAIT_MS). */
 async function quiet(quietMs: number): Promise<void> {
@@ -80,7 +49,7 @@ async function quiet(quietMs: number): Promise<void> {
 
 /** Key → the same session's next sync, one probe at a time, from the live sessions in turn. */
 async function probe(o: ProbeOptions): Promise<ProbeResult> {
-  const live = sessions.filter((s) => !s.ended);
+  const live = pool.sessions.filter((s) => !s.ended);
   if (live.length === 0) throw new Error('no live session to probe');
   const samplesMs: number[] = [];
   let lost = 0;
@@ -106,46 +75,17 @@ async function probe(o: ProbeOptions): Promise<ProbeResult> {
   return { samplesMs, lost };
 }
 
-async function closeAll(): Promise<void> {
-  const all = sessions;
-  sessions = [];
-  await Promise.all(all.map((s) => s.close()));
-}
-
-async function handle(req: ClientRequest): Promise<void> {
-  try {
-    switch (req.op) {
-      case 'open':
-        await open(req.specs, req.batch, req.timeoutMs);
-        reply({ id: req.id, ok: true });
-        return;
-      case 'stats': {
-        const cpu = process.cpuUsage();
-        reply({
-          id: req.id,
-          ok: true,
-          stats: {
-            ...stats,
-            errors: [...stats.errors],
-            cpuSec: (cpu.user + cpu.system) / 1e6,
-            rssBytes: process.memoryUsage.rss(),
-          },
-        });
-        return;
-      }
-      case 'probe':
-        reply({ id: req.id, ok: true, probe: await probe(req.options) });
-        return;
-      case 'close':
-        await closeAll();
-        reply({ id: req.id, ok: true });
-        return;
-    }
-  } catch (err) {
-    reply({ id: req.id, ok: false, error: err instanceof Error ? err.message : String(err) });
+serveIpc<ClientRequest, ClientReply>(async (req) => {
+  switch (req.op) {
+    case 'open':
+      await pool.open(req.specs, req.batch, req.timeoutMs);
+      return {};
+    case 'stats':
+      return { stats: { ...stats, errors: [...stats.errors], ...ownUsage() } };
+    case 'probe':
+      return { probe: await probe(req.options) };
+    case 'close':
+      await pool.closeAll();
+      return {};
   }
-}
-
-process.on('message', (m) => void handle(m as ClientRequest));
-process.on('disconnect', () => process.exit(0));
-setTimeout(() => process.exit(2), MAX_LIFE_MS).unref();
+}, MAX_LIFE_MS);

@@ -3,6 +3,8 @@
  * over rounds, latency percentiles, idle memory per session, the spread of sessions over managers, and the
  * verdicts against the issue's goals.
  */
+import { rng as seededRandom } from '../../test/helpers/rng.js';
+import type { Verdict } from '../helpers/goals.js';
 import { median, type ProcSample } from '../vnc/proc-stats.js';
 import type { ClientStats } from './client-protocol.js';
 import { busiestThreads } from './threads.js';
@@ -169,17 +171,8 @@ export function latencyStats(samples: readonly number[], lost = 0): LatencyStats
   };
 }
 
-/** A small seeded PRNG (mulberry32): the bootstrap is reproducible for the same samples. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG (the tests' mulberry32): the bootstrap is reproducible for the same samples. */
+export { seededRandom };
 
 /**
  * A bootstrap interval for quantile(b) − quantile(a): both sample sets resampled with replacement
@@ -246,12 +239,6 @@ export function spreadOf(counts: readonly number[]): Spread {
   const mean = counts.length > 0 ? total / counts.length : Number.NaN;
   const max = counts.length > 0 ? Math.max(...counts) : Number.NaN;
   return { counts: [...counts], mean, max, maxOverMean: mean > 0 ? max / mean : Number.NaN };
-}
-
-export interface Verdict {
-  goal: string;
-  measured: string;
-  met: boolean | null;
 }
 
 const fmt = (x: number, d = 2): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');

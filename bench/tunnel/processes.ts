@@ -5,7 +5,6 @@
  * Every process runs in its own process group and is stopped with the bench.
  */
 import { createPrivateKey, randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,8 @@ import { freePort, LOOPBACK, waitForPort } from '../../test/e2e/helpers/free-por
 import type { HealthBody } from '../../test/e2e/helpers/gatehouse-proxy.js';
 import { makeLiteToken } from '../../test/e2e/helpers/guacamole-lite-server.js';
 import { ProcessGroup, registerTempDir, removeTempDir } from '../../test/e2e/helpers/processes.js';
-import { type DistributiveOmit, IpcChild } from '../helpers/ipc-child.js';
+import { cpuProfArgs } from '../helpers/cpu-prof.js';
+import { IpcChild } from '../helpers/ipc-child.js';
 import type {
   ClientReply,
   ClientRequest,
@@ -56,16 +56,11 @@ export async function startBenchProxy(o: BenchProxyOptions): Promise<BenchProxy>
   const publicPem = join(dir, 'public.pem');
   await writeFile(publicPem, pair.publicPem);
   const privateKey = createPrivateKey(pair.privatePem);
-  const nodeArgs: string[] = [];
-  if (o.cpuProfDir) {
-    mkdirSync(o.cpuProfDir, { recursive: true });
-    nodeArgs.push('--cpu-prof', '--cpu-prof-dir', o.cpuProfDir);
-  }
   const port = await freePort();
   const group = new ProcessGroup(
     process.execPath,
     [
-      ...nodeArgs,
+      ...cpuProfArgs(o.cpuProfDir),
       fromRoot('dist/src/cli/main.js'),
       'proxy',
       '--listen',
@@ -118,12 +113,7 @@ async function startIpcServer(
   cpuProfDir: string | undefined,
   timeoutMs = 15_000,
 ): Promise<{ group: ProcessGroup; port: number }> {
-  const nodeArgs: string[] = [];
-  if (cpuProfDir) {
-    mkdirSync(cpuProfDir, { recursive: true });
-    nodeArgs.push('--cpu-prof', '--cpu-prof-dir', cpuProfDir);
-  }
-  const group = new ProcessGroup(process.execPath, [...nodeArgs, fromRoot(script), ...args], {
+  const group = new ProcessGroup(process.execPath, [...cpuProfArgs(cpuProfDir), fromRoot(script), ...args], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let timer: NodeJS.Timeout | undefined;
@@ -211,23 +201,9 @@ export async function startReplayGuacd(
 const REQUEST_TIMEOUT_MS = 120_000;
 
 /** A load-generator process: requests go over IPC, each answered by the reply with its id. */
-export class ClientProcess {
-  private readonly ipc: IpcChild<ClientRequest, ClientReply>;
-
-  constructor(readonly label: string) {
-    this.ipc = new IpcChild(label, [fromRoot('dist/bench/tunnel/client.js')], REQUEST_TIMEOUT_MS);
-  }
-
-  get group(): ProcessGroup {
-    return this.ipc.group;
-  }
-
-  get pid(): number {
-    return this.ipc.group.pid;
-  }
-
-  private request(body: DistributiveOmit<ClientRequest, 'id'>): Promise<ClientReply> {
-    return this.ipc.request(body);
+export class ClientProcess extends IpcChild<ClientRequest, ClientReply> {
+  constructor(label: string) {
+    super(label, [fromRoot('dist/bench/tunnel/client.js')], REQUEST_TIMEOUT_MS);
   }
 
   async open(specs: SessionSpec[], batch = 20, timeoutMs = 60_000): Promise<void> {
@@ -248,9 +224,5 @@ export class ClientProcess {
 
   async closeAll(): Promise<void> {
     await this.request({ op: 'close' });
-  }
-
-  stop(): Promise<void> {
-    return this.group.stop(2000);
   }
 }

@@ -3,6 +3,8 @@
  * percentiles and what the tunnel adds to the no-tunnel baseline, idle memory per session, the spread of
  * sessions over managers, and the goals.
  */
+import type { MachineMeta } from '../helpers/bench-run.js';
+import { goalsSection, type Verdict } from '../helpers/goals.js';
 import type { ContenderId } from './contenders.js';
 import { CONTENDER_LABELS } from './contenders.js';
 import {
@@ -17,15 +19,10 @@ import {
   type Spread,
   spreadOf,
   throughputPerCpuRatio,
-  type Verdict,
   verdicts,
 } from './metrics.js';
 
-export interface ReportMeta {
-  date: string;
-  node: string;
-  cpus: string;
-  cores: number;
+export interface ReportMeta extends MachineMeta {
   width: number;
   height: number;
   throughputServer: string;
@@ -272,8 +269,6 @@ export function formatMarkdown(r: TunnelReport): string {
       '',
     );
   }
-  out.push('## Goals', '', '| goal | measured | met |', '| --- | ---: | :---: |');
-  for (const v of r.verdicts)
-    out.push(`| ${v.goal} | ${v.measured} | ${v.met === null ? '–' : v.met ? 'yes' : 'no'} |`);
+  out.push(...goalsSection(r.verdicts));
   return out.join('\n');
 }

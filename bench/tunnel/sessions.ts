@@ -11,13 +11,13 @@
  * process's shared ClientStats, and tell the process about every drawing instruction (for the latency
  * probes' quiet periods) and every `sync` (for the probe's own session).
  */
-import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
+import WebSocket from 'ws';
 import { encodeInstruction } from '../../src/protocol/guacamole/encoder.js';
 import { GuacamoleParser } from '../../src/protocol/guacamole/parser.js';
-import { CLIENT_IMAGE_TYPES } from '../vnc/guac-session.js';
-import type { ClientStats } from './client-protocol.js';
+import { CLIENT_IMAGE_TYPES, type GuacTarget } from '../vnc/guac-session.js';
+import { type ClientStats, pingInstruction } from './client-protocol.js';
 import { scanInstructions } from './scan.js';
 
 export { CLIENT_IMAGE_TYPES };
@@ -82,14 +82,19 @@ export abstract class BenchSession {
   }
 
   async close(): Promise<void> {
-    if (this.ended) return;
-    this.ended = true;
-    clearInterval(this.nopTimer);
-    this.stopTimers();
-    await this.closeTransport();
+    if (this.end()) await this.closeTransport();
   }
 
   protected stopTimers(): void {}
+
+  /** Marks the session ended and stops its timers; false if it had ended already. */
+  private end(): boolean {
+    if (this.ended) return false;
+    this.ended = true;
+    clearInterval(this.nopTimer);
+    this.stopTimers();
+    return true;
+  }
 
   /** Bytes from the server side: a WebSocket message or a TCP read. */
   protected receive(chunk: Buffer): void {
@@ -133,10 +138,7 @@ export abstract class BenchSession {
 
   /** Ends the session with an error (counted once). */
   protected fail(message: string): void {
-    if (this.ended) return;
-    this.ended = true;
-    clearInterval(this.nopTimer);
-    this.stopTimers();
+    if (!this.end()) return;
     const errors = this.hooks.stats.errors;
     if (errors.length < MAX_ERRORS) errors.push(message);
     this.rejectReady(new Error(message));
@@ -153,56 +155,44 @@ const NOP = encodeInstruction('nop');
 
 // ---- WebSocket tunnel ----
 
-interface WsLike {
-  on(event: string, cb: (...args: never[]) => void): void;
-  once(event: string, cb: (...args: never[]) => void): void;
-  send(data: string): void;
-  close(): void;
-  terminate(): void;
-  readyState: number;
+/** Extras of a WebSocket session (bench/webapp's relay: the sign-in cookie, the webapp's certificate). */
+export interface WsSessionOptions {
+  /** Request headers of the upgrade. */
+  headers?: Record<string, string>;
+  /** PEM CA trusted for wss:// (or null). */
+  ca?: string | null;
 }
-type WsCtor = new (url: string, protocol: string, options: Record<string, unknown>) => WsLike;
-
-let wsCtor: WsCtor | undefined;
-/** The `ws` package guacamole-lite depends on (a dev dependency of the project through it). */
-function webSocketClass(): WsCtor {
-  if (!wsCtor) {
-    const require = createRequire(import.meta.url);
-    wsCtor = createRequire(require.resolve('guacamole-lite'))('ws') as WsCtor;
-  }
-  return wsCtor;
-}
-
-const WS_OPEN = 1;
 
 export class WsSession extends BenchSession {
-  private readonly ws: WsLike;
+  private readonly ws: WebSocket;
   private readonly closed: Promise<void>;
   private readonly pingTimer: NodeJS.Timeout;
 
-  constructor(url: string, hooks: SessionHooks) {
+  constructor(url: string, hooks: SessionHooks, o: WsSessionOptions = {}) {
     super(hooks);
-    const WebSocket = webSocketClass();
-    this.ws = new WebSocket(url, 'guacamole', { perMessageDeflate: false });
+    this.ws = new WebSocket(url, 'guacamole', {
+      perMessageDeflate: false,
+      ...(o.headers ? { headers: o.headers } : {}),
+      ...(o.ca ? { ca: o.ca } : {}),
+    });
     this.closed = new Promise((resolve) => this.ws.once('close', () => resolve()));
     this.ws.on('message', (data: Buffer) => this.receive(data));
     this.ws.on('error', (err: Error) => this.fail(`WebSocket error: ${err.message}`));
-    this.ws.on('unexpected-response', () => this.fail('the server refused the WebSocket upgrade'));
+    this.ws.on('unexpected-response', (_req, res) =>
+      this.fail(`the server refused the WebSocket upgrade (HTTP ${res.statusCode ?? '?'})`),
+    );
     this.ws.on('close', (code: number, reason: Buffer) => {
       if (!this.ended) this.fail(`the tunnel closed (${code} ${reason.toString()})`);
     });
-    this.pingTimer = setInterval(() => {
-      const now = String(Date.now());
-      this.sendText(`0.,4.ping,${now.length}.${now};`);
-    }, PING_MS);
+    this.pingTimer = setInterval(() => this.sendText(pingInstruction(String(Date.now()))), PING_MS);
   }
 
   protected sendText(text: string): void {
-    if (this.ws.readyState === WS_OPEN) this.ws.send(text);
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(text);
   }
 
   protected running(): boolean {
-    return !this.ended && this.ws.readyState === WS_OPEN;
+    return !this.ended && this.ws.readyState === WebSocket.OPEN;
   }
 
   protected override stopTimers(): void {
@@ -223,14 +213,8 @@ export class WsSession extends BenchSession {
 
 // ---- guacd protocol straight to the engine ----
 
-export interface GuacdTarget {
-  host: string;
-  port: number;
-  vncHost: string;
-  vncPort: number;
-  width: number;
-  height: number;
-}
+/** A guacd-compatible listener and the VNC server to ask it for (the same target as bench/vnc's client). */
+export type GuacdTarget = GuacTarget;
 
 export class GuacdSession extends BenchSession {
   private readonly socket: Socket;

@@ -3,25 +3,15 @@
  * pool thread "node", so only the id tells the proxy's manager event loops apart. The busiest threads of a
  * slot show whether a tunnel's event loop was saturated (near 100 % of a core) or had room.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { forEachThread } from '../helpers/proc-walk.js';
 import { statCpuSeconds } from '../vnc/proc-stats.js';
 
 /** utime + stime (seconds) per live thread id. */
 export function threadTimes(pid: number): Record<string, number> {
   const out: Record<string, number> = {};
-  let tids: string[];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const tid of tids) {
-    try {
-      out[tid] = statCpuSeconds(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
+  forEachThread(pid, (tid, read) => {
+    out[tid] = statCpuSeconds(read('stat'));
+  });
   return out;
 }
 

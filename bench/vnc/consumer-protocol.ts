@@ -4,6 +4,7 @@
  * of sessions of one kind: `raw` (RFB straight to the VNC server, the decode floor) or `guac` (a lean
  * Guacamole client of the engine, answering every `sync`).
  */
+import type { GuacTarget } from './guac-session.js';
 
 export type ConsumerKind = 'raw' | 'guac';
 
@@ -42,16 +43,12 @@ export type ConsumerReply =
   | { id: number; ok: true; stats?: ConsumerStats }
   | { id: number; ok: false; error: string };
 
-export interface ConsumerTarget {
+/**
+ * What a consumer watches. host:port is the VNC server (raw) or the engine's listener (guac); vncHost:vncPort
+ * is the VNC server the engine connects to (guac).
+ */
+export interface ConsumerTarget extends GuacTarget {
   kind: ConsumerKind;
-  /** raw: the VNC server; guac: the engine's listener. */
-  host: string;
-  port: number;
-  /** guac: the VNC server the engine connects to. */
-  vncHost: string;
-  vncPort: number;
-  width: number;
-  height: number;
 }
 
 /** The consumer's command line: node consumer.js KIND HOST PORT VNCHOST VNCPORT WIDTH HEIGHT. */

@@ -5,6 +5,8 @@
  *
  *   node dist/bench/vnc/consumer.js raw|guac HOST PORT VNCHOST VNCPORT WIDTH HEIGHT
  */
+
+import { serveIpc, withTimeout } from '../helpers/ipc-serve.js';
 import {
   type ConsumerReply,
   type ConsumerRequest,
@@ -21,24 +23,6 @@ const target = parseTargetArgs(process.argv.slice(2));
 const stats = emptyStats(target.kind);
 const sessions: Array<RawSession | GuacSession> = [];
 
-function reply(r: ConsumerReply): void {
-  process.send?.(r);
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 async function open(count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
     const s =
@@ -50,32 +34,19 @@ async function open(count: number): Promise<void> {
   }
 }
 
-async function handle(req: ConsumerRequest): Promise<void> {
-  try {
-    switch (req.op) {
-      case 'open':
-        await open(req.count);
-        reply({ id: req.id, ok: true });
-        return;
-      case 'stats': {
-        const mem = process.memoryUsage();
-        reply({
-          id: req.id,
-          ok: true,
-          stats: { ...stats, sessions: sessions.length, heapUsedBytes: mem.heapUsed, rssBytes: mem.rss },
-        });
-        return;
-      }
-      case 'close':
-        for (const s of sessions.splice(0)) s.close();
-        reply({ id: req.id, ok: true });
-        return;
+serveIpc<ConsumerRequest, ConsumerReply>(async (req) => {
+  switch (req.op) {
+    case 'open':
+      await open(req.count);
+      return {};
+    case 'stats': {
+      const mem = process.memoryUsage();
+      return {
+        stats: { ...stats, sessions: sessions.length, heapUsedBytes: mem.heapUsed, rssBytes: mem.rss },
+      };
     }
-  } catch (err) {
-    reply({ id: req.id, ok: false, error: err instanceof Error ? err.message : String(err) });
+    case 'close':
+      for (const s of sessions.splice(0)) s.close();
+      return {};
   }
-}
-
-process.on('message', (m) => void handle(m as ConsumerRequest));
-process.on('disconnect', () => process.exit(0));
-setTimeout(() => process.exit(2), MAX_LIFE_MS).unref();
+}, MAX_LIFE_MS);

@@ -3,7 +3,8 @@
  * whole process, from /proc/PID/stat, or per thread from /proc/PID/task/TID/stat), VmRSS / VmHWM from
  * /proc/PID/status, and rchar / wchar (bytes through read()/write(), sockets included) from /proc/PID/io.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { findProcess, forEachThread, statParent } from '../helpers/proc-walk.js';
 
 /** Clock ticks per second of /proc's utime/stime (sysconf(_SC_CLK_TCK); 100 on every Linux we run). */
 export const CLK_TCK = 100;
@@ -48,22 +49,11 @@ function ioCounters(pid: number): { rchar: number; wchar: number } {
 /** CPU seconds per thread group (see ProcSample.threads). Threads that ended are not counted here. */
 function threadCpu(pid: number): Record<string, number> {
   const out: Record<string, number> = {};
-  let tids: string[];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const tid of tids) {
-    try {
-      const cpu = statCpuSeconds(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
-      const name =
-        tid === String(pid) ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      out[name] = (out[name] ?? 0) + cpu;
-    } catch {
-      // the thread ended between readdir and read
-    }
-  }
+  forEachThread(pid, (tid, read) => {
+    const cpu = statCpuSeconds(read('stat'));
+    const name = tid === String(pid) ? 'main' : read('comm').trim();
+    out[name] = (out[name] ?? 0) + cpu;
+  });
   return out;
 }
 
@@ -120,16 +110,8 @@ export function machineCpu(): { busySec: number; totalSec: number } {
 
 /** The pid of a direct child of `parent` whose command name (comm) is `comm`, or -1. */
 export function findChild(parent: number, comm: string): number {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === parent && name === comm) return Number(entry);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return -1;
+  return findProcess((_pid, read) => {
+    const stat = read('stat');
+    return statParent(stat) === parent && stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === comm;
+  });
 }

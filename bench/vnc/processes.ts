@@ -3,11 +3,11 @@
  * `gatehouse engine` (the built CLI) on a free loopback port, and the consumer processes
  * (bench/vnc/consumer.ts) driven over an IPC channel.
  */
-import { mkdirSync } from 'node:fs';
 import { fromRoot } from '../../src/util/paths.js';
 import { freePort, LOOPBACK, waitForPort } from '../../test/e2e/helpers/free-port.js';
 import { ProcessGroup } from '../../test/e2e/helpers/processes.js';
-import { type DistributiveOmit, IpcChild } from '../helpers/ipc-child.js';
+import { cpuProfArgs } from '../helpers/cpu-prof.js';
+import { IpcChild } from '../helpers/ipc-child.js';
 import {
   type ConsumerReply,
   type ConsumerRequest,
@@ -34,14 +34,15 @@ export interface BenchEngine {
 
 export async function startEngine(o: EngineOptions = {}): Promise<BenchEngine> {
   const port = await freePort();
-  const nodeArgs: string[] = [];
-  if (o.cpuProfDir) {
-    mkdirSync(o.cpuProfDir, { recursive: true });
-    nodeArgs.push('--cpu-prof', '--cpu-prof-dir', o.cpuProfDir);
-  }
   const group = new ProcessGroup(
     process.execPath,
-    [...nodeArgs, o.mainJs ?? fromRoot('dist/src/cli/main.js'), 'engine', '--listen', `${LOOPBACK}:${port}`],
+    [
+      ...cpuProfArgs(o.cpuProfDir),
+      o.mainJs ?? fromRoot('dist/src/cli/main.js'),
+      'engine',
+      '--listen',
+      `${LOOPBACK}:${port}`,
+    ],
     { env: { ...process.env, GATEHOUSE_LOG__LEVEL: o.logLevel ?? 'warn', NO_COLOR: '1' } },
   );
   await waitForPort(port, 15_000, () =>
@@ -54,27 +55,13 @@ export async function startEngine(o: EngineOptions = {}): Promise<BenchEngine> {
 const REQUEST_TIMEOUT_MS = 60_000;
 
 /** A consumer process: requests go over IPC, each answered by the reply with its id. */
-export class ConsumerProcess {
-  private readonly ipc: IpcChild<ConsumerRequest, ConsumerReply>;
-
+export class ConsumerProcess extends IpcChild<ConsumerRequest, ConsumerReply> {
   constructor(readonly target: ConsumerTarget) {
-    this.ipc = new IpcChild(
+    super(
       `${target.kind} consumer`,
       [fromRoot('dist/bench/vnc/consumer.js'), ...targetArgs(target)],
       REQUEST_TIMEOUT_MS,
     );
-  }
-
-  get group(): ProcessGroup {
-    return this.ipc.group;
-  }
-
-  get pid(): number {
-    return this.ipc.group.pid;
-  }
-
-  private request(body: DistributiveOmit<ConsumerRequest, 'id'>): Promise<ConsumerReply> {
-    return this.ipc.request(body);
   }
 
   async open(count: number): Promise<void> {
@@ -83,15 +70,11 @@ export class ConsumerProcess {
 
   async stats(): Promise<ConsumerStats> {
     const r = await this.request({ op: 'stats' });
-    if (!r.ok || !r.stats) throw new Error(`${this.target.kind} consumer sent no stats`);
+    if (!r.ok || !r.stats) throw new Error(`${this.label} sent no stats`);
     return r.stats;
   }
 
   async closeAll(): Promise<void> {
     await this.request({ op: 'close' });
-  }
-
-  stop(): Promise<void> {
-    return this.group.stop(2000);
   }
 }

@@ -3,6 +3,7 @@
  * and of the raw RFB consumer from counter snapshots, the ratios engine / raw, the idle per-session
  * memory, and the markdown table.
  */
+import type { MachineMeta } from '../helpers/bench-run.js';
 import type { ConsumerStats } from './consumer-protocol.js';
 import { median, type ProcDelta, type ProcSample, procDelta } from './proc-stats.js';
 
@@ -206,11 +207,7 @@ export function idleResult(points: IdlePoint[], width: number, height: number): 
 const f = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '–');
 const mb = (bytes: number): string => f(bytes / MB, 1);
 
-export interface ReportMeta {
-  date: string;
-  node: string;
-  cpus: string;
-  cores: number;
+export interface ReportMeta extends MachineMeta {
   server: string;
   width: number;
   height: number;

@@ -5,6 +5,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { readCapped } from '../helpers/http-body.js';
 
 const MAX_ANSWER_BYTES = 1 << 20;
 const TIMEOUT_MS = 15_000;
@@ -53,15 +54,9 @@ export class JsonClient {
     const send = this.secure ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const req = send(url, { method, headers: h, agent: this.agent, timeout: TIMEOUT_MS }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > MAX_ANSWER_BYTES) req.destroy(new Error(`${method} ${path}: answer over 1 MiB`));
-          else chunks.push(c);
-        });
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
+        const tooLarge = () => req.destroy(new Error(`${method} ${path}: answer over 1 MiB`));
+        readCapped(res, MAX_ANSWER_BYTES, tooLarge).then((body) => {
+          const text = body.toString('utf8');
           const setCookie = res.headers['set-cookie']?.[0];
           if (setCookie) this.cookie = setCookie.split(';')[0] ?? '';
           let json = {} as T;
@@ -74,8 +69,7 @@ export class JsonClient {
             }
           }
           resolve({ status: res.statusCode ?? 0, json, text, headers: res.headers });
-        });
-        res.on('error', reject);
+        }, reject);
       });
       req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer within ${TIMEOUT_MS} ms`)));
       req.on('error', reject);

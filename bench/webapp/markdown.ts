@@ -1,4 +1,6 @@
 /** The webapp benchmark's whole result (JSON) and its short markdown report. */
+import type { MachineMeta } from '../helpers/bench-run.js';
+import { goalsSection, type Verdict } from '../helpers/goals.js';
 import {
   type ApiRow,
   PATH_LABELS,
@@ -11,15 +13,10 @@ import {
   type RelayCell,
   type RelaySlot,
   summarizeRelay,
-  type Verdict,
   verdicts,
 } from './report.js';
 
-export interface WebappMeta {
-  date: string;
-  node: string;
-  cpus: string;
-  cores: number;
+export interface WebappMeta extends MachineMeta {
   quick: boolean;
   /** taskset cores, or null when nothing was pinned. */
   pinning: { webappCore: number; otherCore: number } | null;
@@ -167,8 +164,6 @@ export function formatMarkdown(r: WebappReport): string {
       );
     }
   }
-  out.push('## Goals', '', '| goal | measured | met |', '| --- | ---: | :---: |');
-  for (const v of r.verdicts)
-    out.push(`| ${v.goal} | ${v.measured} | ${v.met === null ? '–' : v.met ? 'yes' : 'no'} |`);
+  out.push(...goalsSection(r.verdicts));
   return out.join('\n');
 }

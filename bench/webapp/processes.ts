@@ -4,7 +4,7 @@
  * redeem shim, an idle guacd, the relay load generators, and CPU pinning with taskset. Every process runs in
  * its own process group and is stopped with the bench.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,8 @@ import {
   removeTempDir,
   run,
 } from '../../test/e2e/helpers/processes.js';
-import { type DistributiveOmit, IpcChild } from '../helpers/ipc-child.js';
+import { IpcChild } from '../helpers/ipc-child.js';
+import { findProcess, forEachProcess, statParent } from '../helpers/proc-walk.js';
 import { JsonClient } from './http-json.js';
 import type {
   PingProbeOptions,
@@ -46,18 +47,12 @@ export function pinningPlan(): { webappCore: number; otherCore: number } | null 
 /** The pids of every descendant of `pid` (children, grandchildren, ...), from /proc. */
 export function descendants(pid: number): number[] {
   const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(entry));
-      children.set(ppid, list);
-    } catch {
-      // gone meanwhile
-    }
-  }
+  forEachProcess((p, read) => {
+    const ppid = statParent(read('stat'));
+    const list = children.get(ppid) ?? [];
+    list.push(p);
+    children.set(ppid, list);
+  });
   const out: number[] = [];
   const todo = [...(children.get(pid) ?? [])];
   while (todo.length > 0) {
@@ -83,17 +78,11 @@ export const allCores = (): string => `0-${Math.max(0, cpus().length - 1)}`;
 
 /** The PostgreSQL postmaster listening on `port` (a `postgres` process with `-p PORT`), or -1. */
 export function findPostmaster(port: number): number {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      const p = argv.indexOf('-p');
-      if (argv[0]?.endsWith('/postgres') && p > 0 && argv[p + 1] === String(port)) return Number(entry);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return -1;
+  return findProcess((_pid, read) => {
+    const argv = read('cmdline').split('\0');
+    const p = argv.indexOf('-p');
+    return argv[0]?.endsWith('/postgres') === true && p > 0 && argv[p + 1] === String(port);
+  });
 }
 
 const nodeCommand = (core: number | null, args: string[]): [string, string[]] =>
@@ -323,19 +312,9 @@ export async function startIdleGuacd(): Promise<{ port: number; stop(): Promise<
 
 const REQUEST_TIMEOUT_MS = 120_000;
 
-export class RelayClientProcess {
-  private readonly ipc: IpcChild<RelayRequest, RelayReply>;
-
-  constructor(readonly label: string) {
-    this.ipc = new IpcChild(label, [fromRoot('dist/bench/webapp/relay-client.js')], REQUEST_TIMEOUT_MS);
-  }
-
-  get pid(): number {
-    return this.ipc.group.pid;
-  }
-
-  private request(body: DistributiveOmit<RelayRequest, 'id'>): Promise<RelayReply> {
-    return this.ipc.request(body);
+export class RelayClientProcess extends IpcChild<RelayRequest, RelayReply> {
+  constructor(label: string) {
+    super(label, [fromRoot('dist/bench/webapp/relay-client.js')], REQUEST_TIMEOUT_MS);
   }
 
   async open(specs: RelaySessionSpec[], batch = 10, timeoutMs = 60_000): Promise<void> {
@@ -360,9 +339,5 @@ export class RelayClientProcess {
 
   async closeAll(): Promise<void> {
     await this.request({ op: 'close' });
-  }
-
-  stop(): Promise<void> {
-    return this.ipc.group.stop(2000);
   }
 }

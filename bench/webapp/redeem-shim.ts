@@ -17,6 +17,7 @@ import {
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { LOOPBACK } from '../../test/e2e/helpers/free-port.js';
+import { readCapped } from '../helpers/http-body.js';
 
 const MAX_BODY = 64 * 1024;
 const FORWARD_TIMEOUT_MS = 10_000;
@@ -41,18 +42,9 @@ export function withGuacd(status: number, body: string, guacd: string): string {
   return JSON.stringify(grant);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) req.destroy(new Error('body over 64 KiB'));
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+async function readBody(req: IncomingMessage): Promise<string> {
+  const body = await readCapped(req, MAX_BODY, () => req.destroy(new Error('body over 64 KiB')));
+  return body.toString('utf8');
 }
 
 export class RedeemShim {
@@ -141,17 +133,10 @@ export class RedeemShim {
     const send = secure ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const req = send(url, { method: 'POST', headers, agent, timeout: FORWARD_TIMEOUT_MS }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > MAX_BODY) req.destroy(new Error('redeem answer over 64 KiB'));
-          else chunks.push(c);
-        });
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        readCapped(res, MAX_BODY, () => req.destroy(new Error('redeem answer over 64 KiB'))).then(
+          (answer) => resolve({ status: res.statusCode ?? 0, body: answer.toString('utf8') }),
+          reject,
         );
-        res.on('error', reject);
       });
       req.on('timeout', () => req.destroy(new Error('the webapp did not answer the redeem in time')));
       req.on('error', reject);

@@ -7,6 +7,8 @@
  *   node dist/bench/webapp/relay-client.js      (IPC only)
  */
 import { sleep } from '../../test/e2e/helpers/processes.js';
+import { ownUsage, serveIpc } from '../helpers/ipc-serve.js';
+import { SessionPool } from '../helpers/session-pool.js';
 import { emptyClientStats } from '../tunnel/client-protocol.js';
 import type { SessionHooks } from '../tunnel/sessions.js';
 import {
@@ -23,45 +25,17 @@ const MAX_LIFE_MS = 20 * 60_000;
 
 const stats = emptyClientStats();
 const hooks: SessionHooks = { stats, onDraw: () => {} };
-let sessions: RelayWsSession[] = [];
+const pool = new SessionPool<RelaySessionSpec, RelayWsSession>(
+  (spec) => new RelayWsSession(spec, hooks),
+  'a first sync',
+);
 let loadedRttMs: number[] = [];
 let loadedLost = 0;
 let sampler: NodeJS.Timeout | undefined;
 let pingSeq = 0;
 
-function reply(r: RelayReply): void {
-  process.send?.(r);
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function open(specs: RelaySessionSpec[], batch: number, timeoutMs: number): Promise<void> {
-  const size = Math.max(1, batch);
-  for (let i = 0; i < specs.length; i += size) {
-    const group = specs.slice(i, i + size).map((s) => new RelayWsSession(s, hooks));
-    sessions.push(...group);
-    await withTimeout(
-      Promise.all(group.map((s) => s.ready)),
-      timeoutMs,
-      `a first sync on sessions ${sessions.length - group.length + 1}..${sessions.length}`,
-    );
-  }
-}
-
 function firstLive(): RelayWsSession {
-  const s = sessions.find((x) => !x.ended);
+  const s = pool.sessions.find((x) => !x.ended);
   if (!s) throw new Error(`no live session: ${stats.errors.at(-1) ?? 'none open'}`);
   return s;
 }
@@ -89,7 +63,7 @@ function setSampler(everyMs: number): void {
   if (everyMs <= 0) return;
   let inFlight = false;
   sampler = setInterval(() => {
-    const s = sessions.find((x) => !x.ended);
+    const s = pool.sessions.find((x) => !x.ended);
     if (!s) return;
     if (inFlight) {
       loadedLost++;
@@ -104,58 +78,35 @@ function setSampler(everyMs: number): void {
   }, everyMs);
 }
 
-async function closeAll(): Promise<void> {
-  setSampler(0);
-  const all = sessions;
-  sessions = [];
-  await Promise.all(all.map((s) => s.close()));
-}
-
-async function handle(req: RelayRequest): Promise<void> {
-  try {
-    switch (req.op) {
-      case 'open':
-        await open(req.specs, req.batch, req.timeoutMs);
-        reply({ id: req.id, ok: true });
-        return;
-      case 'stats': {
-        const cpu = process.cpuUsage();
-        const rtts = loadedRttMs;
-        const lost = loadedLost;
-        loadedRttMs = [];
-        loadedLost = 0;
-        reply({
-          id: req.id,
-          ok: true,
-          stats: {
-            ...stats,
-            opcodes: { ...stats.opcodes },
-            errors: [...stats.errors],
-            cpuSec: (cpu.user + cpu.system) / 1e6,
-            rssBytes: process.memoryUsage.rss(),
-            loadedRttMs: rtts,
-            loadedLost: lost,
-          },
-        });
-        return;
-      }
-      case 'probe':
-        reply({ id: req.id, ok: true, probe: await probe(req.options) });
-        return;
-      case 'sampler':
-        setSampler(req.everyMs);
-        reply({ id: req.id, ok: true });
-        return;
-      case 'close':
-        await closeAll();
-        reply({ id: req.id, ok: true });
-        return;
+serveIpc<RelayRequest, RelayReply>(async (req) => {
+  switch (req.op) {
+    case 'open':
+      await pool.open(req.specs, req.batch, req.timeoutMs);
+      return {};
+    case 'stats': {
+      const rtts = loadedRttMs;
+      const lost = loadedLost;
+      loadedRttMs = [];
+      loadedLost = 0;
+      return {
+        stats: {
+          ...stats,
+          opcodes: { ...stats.opcodes },
+          errors: [...stats.errors],
+          ...ownUsage(),
+          loadedRttMs: rtts,
+          loadedLost: lost,
+        },
+      };
     }
-  } catch (err) {
-    reply({ id: req.id, ok: false, error: err instanceof Error ? err.message : String(err) });
+    case 'probe':
+      return { probe: await probe(req.options) };
+    case 'sampler':
+      setSampler(req.everyMs);
+      return {};
+    case 'close':
+      setSampler(0);
+      await pool.closeAll();
+      return {};
   }
-}
-
-process.on('message', (m) => void handle(m as RelayRequest));
-process.on('disconnect', () => process.exit(0));
-setTimeout(() => process.exit(2), MAX_LIFE_MS).unref();
+}, MAX_LIFE_MS);

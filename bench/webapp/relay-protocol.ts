@@ -6,7 +6,7 @@
  * internal ping (`0.,4.ping,<id>;`, echoed by the proxy): one at a time on an idle session (probe), or every
  * few ms on a loaded one (sampler).
  */
-import type { ClientStats } from '../tunnel/client-protocol.js';
+import { type ClientStats, pingInstruction } from '../tunnel/client-protocol.js';
 
 export interface RelaySessionSpec {
   /** ws:// or wss:// URL with the token and display size in the query. */
@@ -55,9 +55,7 @@ export type RelayReply =
 export const MAX_LOADED_SAMPLES = 100_000;
 
 /** The ping a probe sends: an internal instruction whose second value is the probe's id. */
-export function pingInstruction(id: string): string {
-  return `0.,4.ping,${id.length}.${id};`;
-}
+export { pingInstruction };
 
 /**
  * The id of an echoed ping from the text of one internal instruction, or null when it is not a ping echo

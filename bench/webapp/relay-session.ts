@@ -1,31 +1,18 @@
 /**
- * One browser-like tunnel session of the relay load generator: bench/tunnel's BenchSession (every `sync`
- * answered at once, `nop` every 5 s, counters) over a `ws` WebSocket that may carry request headers (the
- * webapp's sign-in cookie) and a CA (the webapp's self-signed certificate), plus the tunnel's internal ping
- * as guacamole-common-js sends it every 500 ms, and `ping(id)`, which times one ping round trip.
+ * One browser-like tunnel session of the relay load generator: bench/tunnel's WsSession (every `sync`
+ * answered at once, `nop` every 5 s, the tunnel's internal ping every 500 ms as guacamole-common-js sends
+ * it, counters) with the upgrade's request headers (the webapp's sign-in cookie) and a CA (the webapp's
+ * self-signed certificate), plus `ping(id)`, which times one ping round trip.
  */
-import WebSocket from 'ws';
-import { BenchSession, type SessionHooks } from '../tunnel/sessions.js';
+import { type SessionHooks, WsSession } from '../tunnel/sessions.js';
 import { pingEcho, pingInstruction, type RelaySessionSpec } from './relay-protocol.js';
 
-const KEEPALIVE_MS = 500;
-const CLOSE_WAIT_MS = 2000;
-
-export class RelayWsSession extends BenchSession {
-  private readonly ws: WebSocket;
-  private readonly closed: Promise<void>;
-  private readonly keepalive: NodeJS.Timeout;
+export class RelayWsSession extends WsSession {
   /** Pings in flight: id → its callback with the echo's arrival time. */
   private readonly pending = new Map<string, (at: number) => void>();
 
   constructor(spec: RelaySessionSpec, hooks: SessionHooks) {
-    super(hooks);
-    this.ws = new WebSocket(spec.url, 'guacamole', {
-      perMessageDeflate: false,
-      headers: spec.headers,
-      ...(spec.ca ? { ca: spec.ca } : {}),
-    });
-    this.closed = new Promise((resolve) => this.ws.once('close', () => resolve()));
+    super(spec.url, hooks, { headers: spec.headers, ca: spec.ca });
     this.onInstruction = (text, opcode) => {
       if (opcode !== '' || this.pending.size === 0) return;
       const id = pingEcho(text);
@@ -35,15 +22,6 @@ export class RelayWsSession extends BenchSession {
         cb(performance.now());
       }
     };
-    this.ws.on('message', (data: Buffer) => this.receive(data));
-    this.ws.on('error', (err: Error) => this.fail(`WebSocket error: ${err.message}`));
-    this.ws.on('unexpected-response', (_req, res) =>
-      this.fail(`the server refused the WebSocket upgrade (HTTP ${res.statusCode ?? '?'})`),
-    );
-    this.ws.on('close', (code: number, reason: Buffer) => {
-      if (!this.ended) this.fail(`the tunnel closed (${code} ${reason.toString()})`);
-    });
-    this.keepalive = setInterval(() => this.sendText(pingInstruction(String(Date.now()))), KEEPALIVE_MS);
   }
 
   /**
@@ -67,28 +45,5 @@ export class RelayWsSession extends BenchSession {
       });
       this.sendText(pingInstruction(id));
     });
-  }
-
-  protected sendText(text: string): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(text);
-  }
-
-  protected running(): boolean {
-    return !this.ended && this.ws.readyState === WebSocket.OPEN;
-  }
-
-  protected override stopTimers(): void {
-    clearInterval(this.keepalive);
-  }
-
-  protected async closeTransport(): Promise<void> {
-    try {
-      this.ws.close();
-    } catch {
-      // not open yet: terminated below
-    }
-    const timer = setTimeout(() => this.ws.terminate(), CLOSE_WAIT_MS);
-    await this.closed;
-    clearTimeout(timer);
   }
 }

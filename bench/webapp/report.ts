@@ -3,6 +3,7 @@
  * counter snapshots, medians over rounds with relayed/direct ratios, ping latency with what the relay adds,
  * the verdicts against issue 6's goals, and the markdown.
  */
+import type { Verdict } from '../helpers/goals.js';
 import { bootstrapQuantileDiff, type LatencyStats, latencyStats } from '../tunnel/metrics.js';
 import { median } from '../vnc/proc-stats.js';
 import { busiestThreadWaitPercent, type ThreadSched } from './sched.js';
@@ -296,12 +297,6 @@ export function pingEntries(
 }
 
 // ---- goals ----
-
-export interface Verdict {
-  goal: string;
-  measured: string;
-  met: boolean | null;
-}
 
 const fmt = (x: number | undefined, d = 1): string =>
   x !== undefined && Number.isFinite(x) ? x.toFixed(d) : '–';

@@ -6,7 +6,7 @@
  * held up by something else. (Threads are not summed: GC and libuv threads wait in parallel and would add
  * up past 100 %.)
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { forEachThread } from '../helpers/proc-walk.js';
 
 /** Per thread id: on-CPU and run-queue wait seconds so far. */
 export type ThreadSched = Record<string, { cpuSec: number; waitSec: number }>;
@@ -15,21 +15,11 @@ export type ThreadSched = Record<string, { cpuSec: number; waitSec: number }>;
 export function threadSched(pid: number): ThreadSched {
   const out: ThreadSched = {};
   if (pid <= 0) return out;
-  let tids: string[];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const tid of tids) {
-    try {
-      const [cpu, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
-      if (Number.isFinite(cpu) && Number.isFinite(wait))
-        out[tid] = { cpuSec: (cpu as number) / 1e9, waitSec: (wait as number) / 1e9 };
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
+  forEachThread(pid, (tid, read) => {
+    const [cpu, wait] = read('schedstat').split(' ').map(Number);
+    if (Number.isFinite(cpu) && Number.isFinite(wait))
+      out[tid] = { cpuSec: (cpu as number) / 1e9, waitSec: (wait as number) / 1e9 };
+  });
   return out;
 }
 

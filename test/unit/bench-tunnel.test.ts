@@ -2,7 +2,6 @@
  * recorder, the arithmetic (slots, medians, percentiles, bootstrap, idle memory, spread, goals), the report
  * and the helpers around threads and profiles. */
 import assert from 'node:assert/strict';
-import { createServer, type Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import { emptyClientStats, sumClientStats } from '../../bench/tunnel/client-protocol.js';
 import {
@@ -27,6 +26,8 @@ import { busiestThreads } from '../../bench/tunnel/threads.js';
 import type { ProcSample } from '../../bench/vnc/proc-stats.js';
 import { encodeInstruction } from '../../src/protocol/guacamole/encoder.js';
 import { GuacamoleParser } from '../../src/protocol/guacamole/parser.js';
+import { startFakeGuacd } from '../e2e/helpers/fake-guacd.js';
+import { pollUntil } from '../e2e/helpers/processes.js';
 
 const T = { timeout: 10_000 };
 
@@ -258,30 +259,18 @@ describe('bench/tunnel', T, () => {
   });
 
   test('GuacdSession: handshake, counts a frame, answers its sync, reports it to a probe', async () => {
-    const received: string[] = [];
-    let peer: Socket | undefined;
-    const server = createServer((s) => {
-      peer = s;
-      const parser = new GuacamoleParser();
-      s.on('data', (c: Buffer) => {
-        for (const i of parser.feed(c)) {
-          received.push([i.opcode, ...i.args].join(','));
-          if (i.opcode === 'select') s.write(encodeInstruction('args', 'VERSION_1_5_0', 'hostname', 'port'));
-          if (i.opcode === 'connect') {
-            s.write(encodeInstruction('ready', '$id') + encodeInstruction('rect', 0, 0, 0, 1, 1));
-            s.write(encodeInstruction('sync', 7, 1));
-          }
-          if (i.opcode === 'key' && i.args[1] === '1') s.write(encodeInstruction('sync', 8, 1));
-        }
-      });
+    const guacd = await startFakeGuacd({
+      argNames: ['hostname', 'port'],
+      onReady: (peer) => {
+        peer.send('rect', 0, 0, 0, 1, 1);
+        peer.send('sync', 7, 1);
+      },
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as { port: number }).port;
     const stats = emptyClientStats();
     let drawn = 0;
     const target = {
-      host: '127.0.0.1',
-      port,
+      host: guacd.host,
+      port: guacd.port,
       vncHost: 'vnc.example',
       vncPort: 5901,
       width: 640,
@@ -290,29 +279,32 @@ describe('bench/tunnel', T, () => {
     const session = new GuacdSession(target, { stats, onDraw: () => drawn++ });
     try {
       await session.ready;
+      const peer = guacd.sessions[0];
+      assert.ok(peer);
+      const received = (): string[] => peer.received.map((i) => [i.opcode, ...i.args].join(','));
       const probed = new Promise<number>((resolve) => {
         session.nextSync = resolve;
       });
       session.pressKey(0x61);
+      await pollUntil('the key press', () => received().includes('key,97,1') || undefined, 2000, 10);
+      peer.send('sync', 8, 1);
       assert.ok((await probed) > 0);
-      const deadline = Date.now() + 2000;
-      while (!received.includes('sync,8') && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 10));
-      assert.deepEqual(received.slice(0, 6), [
-        'select,vnc',
-        'size,640,480,96',
-        'audio',
-        'video',
-        'image,image/png,image/jpeg,image/webp',
-        'connect,VERSION_1_5_0,vnc.example,5901',
-      ]);
-      assert.ok(received.includes('sync,7') && received.includes('key,97,1') && received.includes('sync,8'));
+      await pollUntil('the answer to sync 8', () => received().includes('sync,8') || undefined, 2000, 10);
+      assert.equal(peer.selected, 'vnc');
+      assert.deepEqual(
+        peer.handshake.map((i) => [i.opcode, ...i.args].join(',')),
+        ['size,640,480,96', 'audio', 'video', 'image,image/png,image/jpeg,image/webp'],
+      );
+      assert.deepEqual(
+        [peer.version, peer.params],
+        ['VERSION_1_5_0', { hostname: 'vnc.example', port: '5901' }],
+      );
+      assert.ok(received().includes('sync,7') && received().includes('sync,8'), received().join(' '));
       assert.deepEqual([stats.frames, stats.opcodes.rect, stats.errors], [2, 1, []]);
       assert.ok(drawn >= 2);
     } finally {
       await session.close();
-      peer?.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
+      await guacd.close();
     }
   });
 });

@@ -1,7 +1,6 @@
 /** The VNC benchmark's own logic: /proc parsing, the metrics and ratios, idle memory per session, the
  * animation script, the profile summary, and the lean Guacamole client against a fake engine. */
 import assert from 'node:assert/strict';
-import { createServer, type Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import { driverScript, moverPath } from '../../bench/vnc/animation.js';
 import { emptyStats, parseTargetArgs, targetArgs } from '../../bench/vnc/consumer-protocol.js';
@@ -9,8 +8,8 @@ import { GuacSession } from '../../bench/vnc/guac-session.js';
 import { type ProcSample, sampleProcess, statCpuSeconds } from '../../bench/vnc/proc-stats.js';
 import { summarizeProfile } from '../../bench/vnc/profile-summary.js';
 import { idleResult, roundMetrics, type Snapshot } from '../../bench/vnc/report.js';
-import { encodeInstruction } from '../../src/protocol/guacamole/encoder.js';
-import { GuacamoleParser } from '../../src/protocol/guacamole/parser.js';
+import { startFakeGuacd } from '../e2e/helpers/fake-guacd.js';
+import { pollUntil } from '../e2e/helpers/processes.js';
 
 const proc = (at: number, cpuSec: number, rchar = 0): ProcSample => ({
   at,
@@ -113,29 +112,17 @@ describe('bench/vnc', { timeout: 10_000 }, () => {
   });
 
   test('the Guacamole client completes the handshake and answers every sync', async () => {
-    const received: string[] = [];
-    let peer: Socket | undefined;
-    const server = createServer((s) => {
-      peer = s;
-      const parser = new GuacamoleParser();
-      s.on('data', (c: Buffer) => {
-        for (const i of parser.feed(c)) {
-          received.push([i.opcode, ...i.args].join(','));
-          if (i.opcode === 'select')
-            s.write(encodeInstruction('args', 'VERSION_1_5_0', 'hostname', 'port', 'x'));
-          if (i.opcode === 'connect') {
-            s.write(encodeInstruction('ready', '$id'));
-            s.write(encodeInstruction('img', 1, 14, 0, 'image/png', 0, 0) + encodeInstruction('sync', 7, 3));
-          }
-        }
-      });
+    const guacd = await startFakeGuacd({
+      argNames: ['hostname', 'port', 'x'],
+      onReady: (peer) => {
+        peer.send('img', 1, 14, 0, 'image/png', 0, 0);
+        peer.send('sync', 7, 3);
+      },
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as { port: number }).port;
     const stats = emptyStats('guac');
     const target = {
-      host: '127.0.0.1',
-      port,
+      host: guacd.host,
+      port: guacd.port,
       vncHost: 'vnc.example',
       vncPort: 5901,
       width: 640,
@@ -144,26 +131,26 @@ describe('bench/vnc', { timeout: 10_000 }, () => {
     const session = new GuacSession(target, stats);
     try {
       await session.ready;
-      const deadline = Date.now() + 2000;
-      while (!received.includes('sync,7') && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 10));
-      assert.deepEqual(received.slice(0, 6), [
-        'select,vnc',
-        'size,640,480,96',
-        'audio',
-        'video',
-        'image,image/png,image/jpeg,image/webp',
-        'connect,VERSION_1_5_0,vnc.example,5901,',
-      ]);
-      assert.ok(received.includes('sync,7'), received.join(' '));
+      const peer = guacd.sessions[0];
+      assert.ok(peer);
+      const received = (): string[] => peer.received.map((i) => [i.opcode, ...i.args].join(','));
+      await pollUntil('the answer to sync 7', () => received().includes('sync,7') || undefined, 2000, 10);
+      assert.equal(peer.selected, 'vnc');
+      assert.deepEqual(
+        peer.handshake.map((i) => [i.opcode, ...i.args].join(',')),
+        ['size,640,480,96', 'audio', 'video', 'image,image/png,image/jpeg,image/webp'],
+      );
+      assert.deepEqual(
+        [peer.version, peer.params],
+        ['VERSION_1_5_0', { hostname: 'vnc.example', port: '5901', x: '' }],
+      );
       assert.equal(stats.frames, 1);
       assert.equal(stats.serverFrames, 3);
       assert.deepEqual(stats.images, { 'image/png': 1 });
       assert.deepEqual(stats.errors, []);
     } finally {
       session.close();
-      peer?.destroy();
-      await new Promise((r) => server.close(r));
+      await guacd.close();
     }
   });
 });
