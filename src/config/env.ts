@@ -31,6 +31,8 @@ export const ENV_IGNORED: readonly string[] = [
   'GATEHOUSE_ADMIN_PASSWORD',
   'GATEHOUSE_WEBAPP_CHECK_RESPONSES',
   'GATEHOUSE_TEST_SHOW_LOGS',
+  // The RDP engine build the tests run (the ASan one), instead of build/Release/gatehouse-rdp.
+  'GATEHOUSE_RDP_ENGINE',
 ];
 
 const snake = (segment: string): string => segment.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();

@@ -27,6 +27,8 @@ export async function runProxy(
     log.fatal(`proxy: ${err.message} (see docs/proxy-auth.md)`);
     return 2;
   }
+  const { loadBuiltinEngines, logEngineAvailability } = await import('../engine/registry.js');
+  logEngineAvailability(log, loadBuiltinEngines(config).availability);
   const { Supervisor } = await import('./runtime/supervisor.js');
   const faultInjection = process.env.GATEHOUSE_FAULT_INJECTION === '1';
   const supervisor = new Supervisor({ config, version, log, faultInjection });

@@ -148,7 +148,11 @@ describe('gatehouse CLI', { concurrency: true }, () => {
     assert.equal(y.proxy?.clusterSize, 3);
     assert.equal(y.proxy?.listen, '127.0.0.1:8080');
     assert.equal(y.proxyAuth?.mode, 'signed');
-    assert.deepEqual(y.engine, { listen: '127.0.0.1:4822', handshakeTimeoutMs: 15000 });
+    assert.deepEqual(y.engine, {
+      listen: '127.0.0.1:4822',
+      handshakeTimeoutMs: 15000,
+      rdp: { binary: '', user: 'nobody', memoryLimitMb: 256, killGraceMs: 5000 },
+    });
     assert.equal(y.webapp?.listen, '127.0.0.1:8443');
     // A section whose name looks secret is shown, not redacted: the output stays a valid file.
     assert.deepEqual(y.webapp?.tokens, { ttlSeconds: 30, replayWindowSeconds: 10, rdpTtlSeconds: 300 });

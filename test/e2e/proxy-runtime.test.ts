@@ -86,7 +86,7 @@ describe('proxy role: runtime, tokens, managers, drain', {
       const expired = await proxy.token(vncTarget(), undefined, -60);
       await expectEnd(await open(expired), STATUS.CLIENT_UNAUTHORIZED);
       await expectEnd(
-        await open(await proxy.token({ protocol: 'rdp', params: {} })),
+        await open(await proxy.token({ protocol: 'telnet', params: {} })),
         STATUS.UPSTREAM_NOT_FOUND,
       );
       const down = await proxy.token({ protocol: 'vnc', params: { hostname: '127.0.0.1', port: '1' } });

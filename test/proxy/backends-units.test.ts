@@ -127,6 +127,35 @@ describe('GuacdClientHandshake', () => {
     assert.equal(guacdErrorStatus('768'), STATUS.CLIENT_BAD_REQUEST);
   });
 
+  it('for an engine process: its name in messages, its errors as is, unrequested values refused', T, () => {
+    const engine = (params: Record<string, string>): GuacdClientHandshake =>
+      new GuacdClientHandshake({
+        protocol: 'vnc',
+        params,
+        client: CLIENT,
+        now: T0,
+        stepTimeoutMs: 1000,
+        peer: 'RDP engine',
+        rejectUnrequested: true,
+        plainErrors: true,
+      });
+    const a = engine({ hostname: 'h', console: 'true', dpi: '', 'read-only': 'true' });
+    a.start(T0);
+    assert.deepEqual(a.receive(ins('args', 'VERSION_1_5_0', 'hostname', 'dpi'), T0).failure, {
+      status: STATUS.CLIENT_BAD_REQUEST,
+      message: 'RDP engine does not support the parameter(s) "console", "read-only"',
+    });
+    const b = engine({ hostname: 'h', dpi: '' });
+    assert.deepEqual(answer(b, ['VERSION_1_5_0', 'hostname']).at(-1), ins('connect', 'VERSION_1_5_0', 'h'));
+    assert.deepEqual(b.receive(ins('error', 'Authentication failure', '769'), T0).failure, {
+      status: STATUS.CLIENT_UNAUTHORIZED,
+      message: 'Authentication failure',
+    });
+    const c = engine({});
+    c.start(T0);
+    assert.match(c.timeout(T0 + 1000).failure?.message ?? '', /^RDP engine did not answer within 1000 ms/);
+  });
+
   it('anything unexpected fails with UPSTREAM_ERROR', T, () => {
     const started = (hs: GuacdClientHandshake): GuacdClientHandshake => {
       hs.start(T0);

@@ -1,4 +1,4 @@
-// The engine section: engine.listen (HOST:PORT) and engine.handshakeTimeoutMs, from every source.
+// The engine section: engine.listen (HOST:PORT), engine.handshakeTimeoutMs and engine.rdp, from every source.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseListen } from '../../src/config/sections/engine.js';
@@ -60,6 +60,44 @@ describe('engine.handshakeTimeoutMs', () => {
     assert.match(
       loadError({ flags: { set: ['engine.handshakeTimeoutMs=50'] } }).message,
       /engine\.handshakeTimeoutMs: invalid value 50 .*expected an integer from 100 to 600000/,
+    );
+  });
+});
+
+describe('engine.rdp', () => {
+  it('defaults: the built executable, nobody, 256 MiB, 5 s from SIGTERM to SIGKILL', () => {
+    assert.deepEqual(load().config.engine.rdp, {
+      binary: '',
+      user: 'nobody',
+      memoryLimitMb: 256,
+      killGraceMs: 5000,
+    });
+  });
+
+  it('takes USER, USER:GROUP, numbers or empty as the user; rejects anything else naming the key', () => {
+    for (const user of ['', 'nobody', 'nobody:nogroup', '65534:65534', 'gatehouse-rdp']) {
+      assert.equal(load({ flags: { set: [`engine.rdp.user=${user}`] } }).config.engine.rdp.user, user);
+    }
+    for (const user of ['a b', 'x:', ':g', 'a:b:c', '-x']) {
+      const err = loadError({ env: { GATEHOUSE_ENGINE__RDP__USER: user } });
+      assert.equal(err.issues[0]?.path, 'engine.rdp.user', user);
+      assert.equal(err.issues[0]?.source, 'env GATEHOUSE_ENGINE__RDP__USER');
+    }
+  });
+
+  it('bounds the memory limit and the kill grace', () => {
+    assert.equal(
+      load({ flags: { set: ['engine.rdp.memoryLimitMb=1024'] } }).config.engine.rdp.memoryLimitMb,
+      1024,
+    );
+    assert.match(
+      loadError({ flags: { set: ['engine.rdp.memoryLimitMb=8'] } }).message,
+      /engine\.rdp\.memoryLimitMb: invalid value 8 .*expected an integer from 32 to 65536/,
+    );
+    assert.equal(load({ flags: { set: ['engine.rdp.killGraceMs=0'] } }).config.engine.rdp.killGraceMs, 0);
+    assert.match(
+      loadError({ flags: { set: ['engine.rdp.killGraceMs=-1'] } }).message,
+      /engine\.rdp\.killGraceMs: invalid value -1/,
     );
   });
 });

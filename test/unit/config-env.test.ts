@@ -45,6 +45,10 @@ describe('environment variables', () => {
         ['GATEHOUSE_PROXY_AUTH__WEBAPP__ZONE', 'proxyAuth.webapp.zone'],
         ['GATEHOUSE_ENGINE__LISTEN', 'engine.listen'],
         ['GATEHOUSE_ENGINE__HANDSHAKE_TIMEOUT_MS', 'engine.handshakeTimeoutMs'],
+        ['GATEHOUSE_ENGINE__RDP__BINARY', 'engine.rdp.binary'],
+        ['GATEHOUSE_ENGINE__RDP__USER', 'engine.rdp.user'],
+        ['GATEHOUSE_ENGINE__RDP__MEMORY_LIMIT_MB', 'engine.rdp.memoryLimitMb'],
+        ['GATEHOUSE_ENGINE__RDP__KILL_GRACE_MS', 'engine.rdp.killGraceMs'],
         ['GATEHOUSE_WEBAPP__LISTEN', 'webapp.listen'],
         ['GATEHOUSE_WEBAPP__DATA_DIR', 'webapp.dataDir'],
         ['GATEHOUSE_WEBAPP__DATABASE', 'webapp.database'],
@@ -103,6 +107,10 @@ describe('environment variables', () => {
         GATEHOUSE_PROXY_AUTH__WEBAPP__ZONE: 'eu-west',
         GATEHOUSE_ENGINE__LISTEN: '[::1]:4823',
         GATEHOUSE_ENGINE__HANDSHAKE_TIMEOUT_MS: '5000',
+        GATEHOUSE_ENGINE__RDP__BINARY: '/opt/gatehouse/gatehouse-rdp',
+        GATEHOUSE_ENGINE__RDP__USER: 'gatehouse:nogroup',
+        GATEHOUSE_ENGINE__RDP__MEMORY_LIMIT_MB: '512',
+        GATEHOUSE_ENGINE__RDP__KILL_GRACE_MS: '2000',
         GATEHOUSE_WEBAPP__LISTEN: '0.0.0.0:443',
         GATEHOUSE_WEBAPP__DATA_DIR: '/var/lib/gatehouse',
         GATEHOUSE_WEBAPP__DATABASE: 'postgres://gh:pw@db:5432/gh',
@@ -161,7 +169,16 @@ describe('environment variables', () => {
           zone: 'eu-west',
         },
       },
-      engine: { listen: '[::1]:4823', handshakeTimeoutMs: 5000 },
+      engine: {
+        listen: '[::1]:4823',
+        handshakeTimeoutMs: 5000,
+        rdp: {
+          binary: '/opt/gatehouse/gatehouse-rdp',
+          user: 'gatehouse:nogroup',
+          memoryLimitMb: 512,
+          killGraceMs: 2000,
+        },
+      },
       webapp: {
         listen: '0.0.0.0:443',
         dataDir: '/var/lib/gatehouse',
@@ -220,6 +237,7 @@ describe('environment variables', () => {
       'GATEHOUSE_ADMIN_PASSWORD',
       'GATEHOUSE_WEBAPP_CHECK_RESPONSES',
       'GATEHOUSE_TEST_SHOW_LOGS',
+      'GATEHOUSE_RDP_ENGINE',
     ])
       assert.ok(ENV_IGNORED.includes(name), name);
     const layer = envLayer(env);

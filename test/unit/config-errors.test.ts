@@ -143,6 +143,7 @@ describe('configuration errors', () => {
       ['proxy.clustrSize', 'proxy.clusterSize'],
       ['proxy.lisen', 'proxy.listen'],
       ['engine.lsten', 'engine.listen'],
+      ['engine.rdp.memoryLimit', 'engine.rdp.memoryLimitMb'],
       // A fragment of a sibling's name ("size" is not a typo of "listen").
       ['proxy.size', 'proxy.clusterSize'],
       ['proxy.maxSessions', 'proxy.maxSessionsPerManager'],
@@ -169,7 +170,7 @@ describe('configuration errors', () => {
         assert.doesNotMatch(issue.expected, /did you mean/, key);
         assert.match(
           issue.expected,
-          /one of log\.level, .*, proxy\.listen, .*engine\.handshakeTimeoutMs, webapp\.listen, .*webapp\.relay\.maxTunnels$/,
+          /one of log\.level, .*, proxy\.listen, .*engine\.handshakeTimeoutMs, engine\.rdp\.binary, .*engine\.rdp\.killGraceMs, webapp\.listen, .*webapp\.relay\.maxTunnels$/,
           key,
         );
       } else assert.equal(issue.expected, `a known key (did you mean ${guess}?)`, key);

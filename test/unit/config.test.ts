@@ -12,7 +12,11 @@ import { fromRoot } from '../helpers/paths.js';
 import { load, loadError, tempDir } from './config-helpers.js';
 
 const tmp = tempDir();
-const ENGINE_DEFAULTS = { listen: '127.0.0.1:4822', handshakeTimeoutMs: 15000 };
+const ENGINE_DEFAULTS = {
+  listen: '127.0.0.1:4822',
+  handshakeTimeoutMs: 15000,
+  rdp: { binary: '', user: 'nobody', memoryLimitMb: 256, killGraceMs: 5000 },
+};
 /** The proxy section's defaults apart from clusterSize, which the precedence tests vary. */
 const PROXY_REST = {
   listen: '127.0.0.1:8080',
@@ -77,7 +81,7 @@ describe('defaults', () => {
         maxSessionsPerManager: 2000,
       },
       proxyAuth: PROXY_AUTH_DEFAULTS,
-      engine: { listen: '127.0.0.1:4822', handshakeTimeoutMs: 15000 },
+      engine: ENGINE_DEFAULTS,
       webapp: WEBAPP_DEFAULTS,
     });
     assert.equal(file, undefined);
@@ -111,6 +115,10 @@ describe('defaults', () => {
       'proxyAuth.webapp.zone',
       'engine.listen',
       'engine.handshakeTimeoutMs',
+      'engine.rdp.binary',
+      'engine.rdp.user',
+      'engine.rdp.memoryLimitMb',
+      'engine.rdp.killGraceMs',
       'webapp.listen',
       'webapp.dataDir',
       'webapp.database',

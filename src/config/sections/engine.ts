@@ -5,6 +5,17 @@ export interface EngineConfig {
   listen: string;
   /** Time allowed for `select` and for each later handshake instruction, in ms. */
   handshakeTimeoutMs: number;
+  /** The RDP engine: one native process per session (served by `gatehouse engine` and the proxy). */
+  rdp: {
+    /** Path of the gatehouse-rdp executable; '' = build/Release/gatehouse-rdp under the install root. */
+    binary: string;
+    /** USER or USER:GROUP (names or numbers) the process runs as when Gatehouse runs as root; '' = no drop. */
+    user: string;
+    /** Memory limit of each engine process (MiB), passed as --memory-limit-mb. */
+    memoryLimitMb: number;
+    /** After the end of a session: time between SIGTERM and SIGKILL of the process group (ms). */
+    killGraceMs: number;
+  };
 }
 
 const PORT = '(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])';
@@ -32,6 +43,41 @@ export const engineSchema = {
       maximum: 600_000,
       default: 15_000,
       description: 'Time allowed for "select" and for each later handshake instruction (guacd: 15000).',
+    },
+    rdp: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'The RDP engine: one gatehouse-rdp process per session.',
+      properties: {
+        binary: {
+          type: 'string',
+          default: '',
+          examples: ['', '/usr/local/lib/gatehouse/gatehouse-rdp'],
+          description: "Path of the gatehouse-rdp executable; '' = build/Release/gatehouse-rdp.",
+        },
+        user: {
+          type: 'string',
+          pattern: '^$|^[A-Za-z0-9_][A-Za-z0-9_.-]*(?::[A-Za-z0-9_][A-Za-z0-9_.-]*)?$',
+          default: 'nobody',
+          examples: ['nobody', 'nobody:nogroup', 'gatehouse-rdp', '65534:65534'],
+          description:
+            "USER[:GROUP] the engine processes run as when started as root (GROUP: the user's own); '' = no drop.",
+        },
+        memoryLimitMb: {
+          type: 'integer',
+          minimum: 32,
+          maximum: 65_536,
+          default: 256,
+          description: 'Memory limit of each engine process (MiB).',
+        },
+        killGraceMs: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 60_000,
+          default: 5000,
+          description: "Time from SIGTERM to SIGKILL of an ended session's process group (ms).",
+        },
+      },
     },
   },
 } as const satisfies SchemaNode;

@@ -5,7 +5,7 @@
 import type { GatehouseConfig } from '../../config/schema.js';
 import { parseListen } from '../../config/sections/engine.js';
 import { createLogger } from '../../log/logger.js';
-import { builtinEngines } from '../registry.js';
+import { loadBuiltinEngines, logEngineAvailability } from '../registry.js';
 import { startGuacdServer } from './server.js';
 
 export async function runEngineListener(
@@ -15,7 +15,8 @@ export async function runEngineListener(
 ): Promise<number> {
   const log = createLogger(config, { role: 'engine' });
   const { host, port } = parseListen(config.engine.listen);
-  const engines = builtinEngines();
+  const { engines, availability } = loadBuiltinEngines(config);
+  logEngineAvailability(log, availability);
   const protocols = engines.map((e) => e.protocol);
   let server: Awaited<ReturnType<typeof startGuacdServer>>;
   try {

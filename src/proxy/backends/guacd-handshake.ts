@@ -41,6 +41,18 @@ export interface ClientHandshakeOptions {
   now: number;
   /** Time guacd has to answer each step; default 15000. */
   stepTimeoutMs?: number;
+  /** How the server is named in failure messages; default 'guacd' (an engine process: 'RDP engine'). */
+  peer?: string;
+  /**
+   * Fail (CLIENT_BAD_REQUEST, naming them) when `params` gives a non-empty value for a name the server did not
+   * ask for, instead of leaving it out. For a built-in engine process, whose `args` must match ours.
+   */
+  rejectUnrequested?: boolean;
+  /**
+   * The server's `error` message as the failure's message, as is (an engine process, whose messages are meant
+   * for the user), instead of "<peer> refused the connection: <message>".
+   */
+  plainErrors?: boolean;
 }
 
 export type ClientHandshakePhase = 'new' | 'args' | 'ready-wait' | 'ready' | 'failed';
@@ -91,6 +103,7 @@ export class GuacdClientHandshake {
   private phaseNow: ClientHandshakePhase = 'new';
   private deadlineAt: number;
   private readonly stepTimeoutMs: number;
+  private readonly peer: string;
   private readonly options: ClientHandshakeOptions;
   private negotiated: {
     version: ProtocolVersion;
@@ -102,6 +115,7 @@ export class GuacdClientHandshake {
   constructor(options: ClientHandshakeOptions) {
     this.options = options;
     this.stepTimeoutMs = options.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
+    this.peer = options.peer ?? 'guacd';
     this.deadlineAt = options.now + this.stepTimeoutMs;
   }
 
@@ -132,7 +146,10 @@ export class GuacdClientHandshake {
     const { opcode, args } = instruction;
     if (opcode === 'error') {
       const message = args[0] || 'no message';
-      return this.fail(guacdErrorStatus(args[1]), `guacd refused the connection: ${message}`);
+      return this.fail(
+        guacdErrorStatus(args[1]),
+        this.options.plainErrors ? message : `${this.peer} refused the connection: ${message}`,
+      );
     }
     if (this.phaseNow === 'args' && opcode === 'args') return this.answer(args, now);
     if (this.phaseNow === 'ready-wait' && opcode === 'ready') return this.ready(args);
@@ -140,8 +157,8 @@ export class GuacdClientHandshake {
     return this.fail(
       STATUS.UPSTREAM_ERROR,
       this.phaseNow === 'new'
-        ? `guacd sent ${quote(opcode)} before "select"`
-        : `Expected "${expected}" from guacd but received ${quote(opcode)}`,
+        ? `${this.peer} sent ${quote(opcode)} before "select"`
+        : `Expected "${expected}" from ${this.peer} but received ${quote(opcode)}`,
     );
   }
 
@@ -150,7 +167,7 @@ export class GuacdClientHandshake {
     if (this.done) return NOTHING;
     return this.fail(
       STATUS.UPSTREAM_ERROR,
-      `guacd sent malformed data during the handshake: ${error.message}`,
+      `${this.peer} sent malformed data during the handshake: ${error.message}`,
     );
   }
 
@@ -159,7 +176,7 @@ export class GuacdClientHandshake {
     if (this.done) return NOTHING;
     return this.fail(
       STATUS.UPSTREAM_ERROR,
-      `guacd closed the connection during the handshake${reason ? `: ${reason}` : ''}`,
+      `${this.peer} closed the connection during the handshake${reason ? `: ${reason}` : ''}`,
     );
   }
 
@@ -169,7 +186,7 @@ export class GuacdClientHandshake {
     const waitingFor = this.phaseNow === 'ready-wait' ? '"ready"' : '"args"';
     return this.fail(
       STATUS.UPSTREAM_TIMEOUT,
-      `guacd did not answer within ${this.stepTimeoutMs} ms (waiting for ${waitingFor})`,
+      `${this.peer} did not answer within ${this.stepTimeoutMs} ms (waiting for ${waitingFor})`,
     );
   }
 
@@ -190,6 +207,15 @@ export class GuacdClientHandshake {
     const argNames = negotiates ? args.slice(1) : args;
     const requested = new Set(argNames);
     const unrequested = Object.keys(params).filter((name) => !requested.has(name));
+    if (this.options.rejectUnrequested) {
+      const refused = unrequested.filter((name) => (params[name] ?? '') !== '');
+      if (refused.length > 0) {
+        return this.fail(
+          STATUS.CLIENT_BAD_REQUEST,
+          `${this.peer} does not support the parameter(s) ${refused.map((n) => quote(n)).join(', ')}`,
+        );
+      }
+    }
 
     let send = encodeInstruction('size', client.width, client.height, client.dpi);
     send += encodeInstruction('audio', ...client.audio);
@@ -213,7 +239,7 @@ export class GuacdClientHandshake {
   private ready(args: string[]): ClientHandshakeStep {
     const connectionId = args[0];
     if (connectionId === undefined || connectionId === '') {
-      return this.fail(STATUS.UPSTREAM_ERROR, 'guacd sent "ready" without a connection id');
+      return this.fail(STATUS.UPSTREAM_ERROR, `${this.peer} sent "ready" without a connection id`);
     }
     this.phaseNow = 'ready';
     this.deadlineAt = Number.POSITIVE_INFINITY;

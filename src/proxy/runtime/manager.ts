@@ -34,7 +34,7 @@ const pcfg = config.proxy;
 const log = createLogger(config, { role: 'proxy', manager: data.index });
 const board = new StatsBoard(data.board);
 const metrics = new ManagerMetrics(data.index);
-const engines = builtinEngines();
+const engines = builtinEngines(config);
 const uws = await loadUws();
 
 const post = (m: FromManager): void => port.postMessage(m);
