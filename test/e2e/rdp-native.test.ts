@@ -5,14 +5,16 @@
 // bad parameters 0x0300), hostile input answered by a status or ignored (never a crash), exit on stdin EOF
 // and on SIGTERM, and no process left behind. GATEHOUSE_RDP_ENGINE runs another build (the ASan one).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { STATUS } from '../../src/protocol/guacamole/status.js';
 import { skipUnlessInstalled } from './helpers/binaries.js';
 import { freePort, LOOPBACK } from './helpers/free-port.js';
 import { diffRgba, matchColor, parseColor } from './helpers/pixels.js';
-import { leftoverProcesses, pollUntil, sleep } from './helpers/processes.js';
+import { leftoverProcesses, pollUntil, registerTempDir, sleep } from './helpers/processes.js';
 import { EngineProcess, engineSkipReason } from './helpers/rdp-engine-process.js';
 import { type ShadowServer, startShadowServer } from './helpers/rdp-servers.js';
 import { startXvfb, type XDisplay } from './helpers/x-display.js';
@@ -31,10 +33,20 @@ let display: XDisplay;
 let tls: ShadowServer;
 const engines: EngineProcess[] = [];
 
+/** The engines' TMPDIR: each makes its private certificate-store directory here and must remove it. */
+const engineTmp = mkdtempSync(join(tmpdir(), 'gatehouse-rdp-native-test-'));
+registerTempDir(engineTmp);
+
 function engine(args?: string[]): EngineProcess {
-  const e = new EngineProcess(args ? { args } : {});
+  const env = { ...process.env, TMPDIR: engineTmp };
+  const e = new EngineProcess(args ? { args, env } : { env });
   engines.push(e);
   return e;
+}
+
+/** Every engine removed its temporary directory. */
+function assertNoTempLeft(): void {
+  assert.deepEqual(readdirSync(engineTmp), [], 'engines left temporary directories behind');
 }
 
 function tlsParams(extra: Record<string, string> = {}): Record<string, string> {
@@ -154,6 +166,7 @@ describe('gatehouse-rdp (native engine) against freerdp-shadow-cli', SKIP, () =>
     const left = leftoverProcesses();
     assert.deepEqual(left, [], `processes left behind: ${left.join('; ')}`);
     assertNoSanitizerReports();
+    assertNoTempLeft();
   });
 
   it('answers select with args: VERSION_1_5_0 and guacd parameter names', T, async () => {
@@ -224,14 +237,26 @@ describe('gatehouse-rdp (native engine) against freerdp-shadow-cli', SKIP, () =>
       geometry: '40x10+200+150',
       args: ['-bg', '#22cc44', '-fg', '#22cc44'],
     });
-    const geo = await display.xdotool('getwindowgeometry', '--shell', xterm.windowId);
-    const num = (k: string): number => Number(new RegExp(`^${k}=(\\d+)`, 'm').exec(geo)?.[1]);
-    const [x, y, w, h] = [num('X'), num('Y'), num('WIDTH'), num('HEIGHT')];
-    await waitForColor(e, [x + 4, y + 4, w - 8, h - 8], '#22cc44');
-    await waitForColor(e, [0, 0, 150, 100], '#aa3311');
-    await xterm.stop();
-    await waitForColor(e, [x, y, w, h], '#aa3311');
-    await display.setRootColor(ROOT);
+    try {
+      // The window exists before xterm has sized it: wait for its final geometry.
+      const [x, y, w, h] = await pollUntil(
+        'the xterm geometry',
+        async () => {
+          const geo = await display.xdotool('getwindowgeometry', '--shell', xterm.windowId);
+          const num = (k: string): number => Number(new RegExp(`^${k}=(\\d+)`, 'm').exec(geo)?.[1]);
+          const g = [num('X'), num('Y'), num('WIDTH'), num('HEIGHT')] as const;
+          return g[2] > 100 && g[3] > 50 ? g : undefined;
+        },
+        10_000,
+      );
+      await waitForColor(e, [x + 4, y + 4, w - 8, h - 8], '#22cc44');
+      await waitForColor(e, [0, 0, 150, 100], '#aa3311');
+      await xterm.stop();
+      await waitForColor(e, [x, y, w, h], '#aa3311');
+    } finally {
+      await xterm.stop();
+      await display.setRootColor(ROOT);
+    }
     e.send('disconnect');
     assert.deepEqual(await e.exit(10_000), { code: 0, signal: null });
     assert.equal(e.parseError, undefined, `output did not parse: ${e.parseError}`);
@@ -536,6 +561,7 @@ describe('gatehouse-rdp with NLA (SAM file from winpr-hash)', SKIP, () => {
     await nla?.stop();
     await x?.stop();
     assertNoSanitizerReports();
+    assertNoTempLeft();
   });
 
   it('connects with the right password and draws', T, async () => {

@@ -52,7 +52,7 @@ describe('rdp engine: parameters', () => {
             'sha256:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff',
           'disable-gfx': 'false',
           'resize-method': 'display-update',
-          'server-layout': 'de-de-qwertz',
+          'server-layout': 'failsafe',
           'client-name': 'GATEHOUSE',
           'preconnection-id': '4294967295',
           'normalize-clipboard': 'windows',
@@ -74,7 +74,11 @@ describe('rdp engine: parameters', () => {
       [{ 'ignore-cert': 'yes' }, 'ignore-cert', /'yes' is not true, false or empty/],
       [{ 'disable-gfx': '1' }, 'disable-gfx', /not true, false or empty/],
       [{ 'resize-method': 'reconnect' }, 'resize-method', /'reconnect' is not display-update or none/],
-      [{ 'server-layout': 'xx-yy' }, 'server-layout', /not a known layout/],
+      [
+        { 'server-layout': 'xx-yy' },
+        'server-layout',
+        /not a layout this engine has \(en-us-qwerty, failsafe\)/,
+      ],
       [{ 'cert-fingerprints': 'sha256:zz' }, 'cert-fingerprints', /not a SHA-256 fingerprint/],
       [
         { 'cert-fingerprints': `sha1:${'ab:'.repeat(19)}ab` },

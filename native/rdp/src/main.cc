@@ -41,9 +41,15 @@ volatile int g_signals = 0;  // written only by the signal handler
 int g_out_fd = -1;
 std::string g_config_dir;
 
+volatile int64_t g_first_signal_ms = 0;
+
 void on_signal(int) {
   int saved = errno;
-  if (++g_signals > 1) _exit(143);  // a second signal: do not wait for the cleanup
+  int64_t now = now_ms();  // clock_gettime: async-signal-safe
+  if (g_signals == 0) g_first_signal_ms = now;
+  // A second signal at least 2 s after the first (not the same kill sent to the group and the
+  // process at once): stop waiting for the cleanup.
+  if (++g_signals > 1 && now - g_first_signal_ms >= 2000) _exit(143);
   char b = 1;
   ssize_t n = write(g_signal_pipe[1], &b, 1);
   (void)n;
@@ -277,6 +283,7 @@ int main(int argc, char** argv) {
   }
   g_config_dir = path.data();
   io.config_dir = g_config_dir;
+  io.remove_config_dir = [] { remove_config_dir(); };
   io.emergency_exit = [](int st, const std::string& message) {
     if (st >= 0) write_error_now(st, message);
     remove_config_dir();

@@ -125,8 +125,10 @@ bool Session::connect() {
   ConnectWatch watch(io_.in_fd, io_.signal_fd, deadline, instance, [emergency](ConnectWatch::Reason r) {
     if (r == ConnectWatch::Reason::kTimeout) {
       emergency(status::kUpstreamTimeout, "Timed out connecting to the RDP server");
+    } else if (r == ConnectWatch::Reason::kInputOverflow) {
+      emergency(status::kClientOverrun, "Too much input from the client while connecting");
     } else {
-      emergency(-1, "");
+      emergency(-1, "");  // the client is gone or we were told to stop: a normal end
     }
   });
   if (!watch.start()) {
@@ -141,6 +143,9 @@ bool Session::connect() {
   set_fast_sleep_context(context_);
   BOOL ok = freerdp_connect(instance);
   watch.stop();
+  // FreeRDP wanted the directory for its certificate store during TLS; nothing is kept there (we never
+  // accept a certificate permanently), so remove it now rather than at exit.
+  if (io_.remove_config_dir) io_.remove_config_dir();
   connected_ = true;  // freerdp_disconnect() is due from here on, whatever the outcome
   // Feed what the client sent meanwhile (it may be nothing but an EOF).
   if (!watch.input().empty()) {

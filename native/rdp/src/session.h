@@ -45,6 +45,7 @@ struct SessionIo {
   GuacWriter* out = nullptr;         // Guacamole instructions to the client
   int signal_fd = -1;                // readable once SIGTERM/SIGINT arrived
   std::string config_dir;            // private writable directory for FreeRDP's certificate store
+  std::function<void()> remove_config_dir;  // removes it (after the connection attempt)
   GuacReader reader;                 // the handshake's reader (it may hold a partial instruction)
   std::vector<Instruction> early;    // instructions that followed `connect` in the same read
   int64_t connect_received = 0;      // when `connect` arrived (now_ms)

@@ -53,33 +53,11 @@ export const RDP_SECURITY_MODES = ['any', 'nla', 'tls', 'rdp'] as const;
 /** guacd's `resize-method` values this engine implements (guacd also has reconnect). */
 export const RDP_RESIZE_METHODS = ['display-update', 'none'] as const;
 export const RDP_CLIPBOARD_NORMALIZATIONS = ['preserve', 'unix', 'windows'] as const;
-/** guacd's keymap names (`server-layout`). */
-export const RDP_SERVER_LAYOUTS = [
-  'cs-cz-qwertz',
-  'da-dk-qwerty',
-  'de-ch-qwertz',
-  'de-de-qwertz',
-  'en-gb-qwerty',
-  'en-us-qwerty',
-  'es-es-qwerty',
-  'es-latam-qwerty',
-  'failsafe',
-  'fr-be-azerty',
-  'fr-ca-qwerty',
-  'fr-ch-qwertz',
-  'fr-fr-azerty',
-  'hu-hu-qwertz',
-  'it-it-qwerty',
-  'ja-jp-qwerty',
-  'no-no-qwerty',
-  'pl-pl-qwerty',
-  'pt-br-qwerty',
-  'pt-pt-qwerty',
-  'ro-ro-qwerty',
-  'ru-ru-qwerty',
-  'sv-se-qwerty',
-  'tr-tr-qwerty',
-] as const;
+/**
+ * `server-layout` values the engine has a keymap for (native/rdp/keymaps/; guacd's names). `failsafe` sends
+ * every character as a Unicode event. More layouts are more files there.
+ */
+export const RDP_SERVER_LAYOUTS = ['en-us-qwerty', 'failsafe'] as const;
 
 const BOOLEAN_PARAMS: readonly RdpArgName[] = [
   'disable-audio',
@@ -189,7 +167,7 @@ export function validateRdpParams(p: Readonly<Record<string, string>>): ParamIss
   if (layout !== '' && !(RDP_SERVER_LAYOUTS as readonly string[]).includes(layout)) {
     bad(
       'server-layout',
-      `${shown(layout)} is not a known layout (e.g. en-us-qwerty, de-de-qwertz, fr-fr-azerty)`,
+      `${shown(layout)} is not a layout this engine has (${RDP_SERVER_LAYOUTS.join(', ')})`,
     );
   }
   const pins = value('cert-fingerprints')
