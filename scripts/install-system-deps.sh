@@ -17,7 +17,7 @@ pkgs_build=(cmake g++ make pkg-config python3 freerdp2-dev libwebp-dev libjpeg62
 pkgs_test=("${pkgs_build[@]}" clang libclang-rt-14-dev llvm
   xvfb x11vnc tigervnc-standalone-server tigervnc-tools xterm x11-apps x11-utils x11-xserver-utils xdotool xclip
   chromium fonts-dejavu-core postgresql openssl
-  freerdp2-shadow-x11 freerdp2-x11 xrdp xorgxrdp winpr-utils xauth)
+  freerdp2-shadow-x11 freerdp2-x11 xrdp xorgxrdp winpr-utils xauth iproute2)
 pkgs_runtime=(ca-certificates)
 
 check_only=0

@@ -1,0 +1,312 @@
+// The proxy's own client page (guacamole-common-js) in headless Chromium, reaching an RDP desktop through
+// `gatehouse proxy` and its RDP engine: for test/e2e/rdp-browser*.test.ts. The page's read-only hook
+// (window.gatehouse = { state(), status(), client }) gives the Guacamole.Client; the helpers here open the
+// page with a signed token, read the default layer's pixels, map remote coordinates to page coordinates,
+// and wait for the canvas to match an X display.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { resolveRunAs, whyNotRunnable } from '../../../src/engine/rdp/engine-process.js';
+import type { Policy, Target } from '../../../src/proxy/types.js';
+import type { TestBrowser } from './browser.js';
+import { type ProxyProcess, startGatehouseProxy } from './gatehouse-proxy.js';
+import { diffRgba, type RegionDiff } from './pixels.js';
+import { pollUntil } from './processes.js';
+import { engineBinary } from './rdp-engine-process.js';
+import type { XDisplay } from './x-display.js';
+
+/** The page's window.gatehouse, as far as the tests use it. */
+interface GatehouseHook {
+  gatehouse: {
+    state(): string;
+    status(): { code: number | null; message: string | null } | null;
+    client: {
+      getDisplay(): {
+        flush(cb: () => void): void;
+        getWidth(): number;
+        getHeight(): number;
+        getScale(): number;
+        getDefaultLayer(): {
+          getCanvas(): {
+            getContext(k: '2d'): {
+              getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+            };
+          };
+        };
+        getElement(): {
+          getBoundingClientRect(): { left: number; top: number; width: number; height: number };
+        };
+      };
+    } | null;
+  };
+}
+
+export interface PageState {
+  /** 'idle' | 'connecting' | 'connected' | 'disconnected' | 'error' */
+  state: string;
+  status: { code: number | null; message: string | null } | null;
+  /** The remote display's size as the client knows it (0x0 before the first `size`). */
+  width: number;
+  height: number;
+}
+
+export interface Region {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * `gatehouse proxy` with one connection manager running the RDP engine (engineBinary(), so
+ * GATEHOUSE_RDP_ENGINE selects another build). As root the proxy starts each engine as nobody; when nobody
+ * cannot reach the executable (a build under /root, say) the engines run as we do, and `note` says so.
+ */
+export async function startRdpProxy(): Promise<{ proxy: ProxyProcess; note: string | undefined }> {
+  const isRoot = process.getuid?.() === 0;
+  const note = isRoot ? whyNotRunnable(engineBinary(), resolveRunAs('nobody')) : undefined;
+  const proxy = await startGatehouseProxy({
+    managers: 1,
+    env: {
+      GATEHOUSE_ENGINE__RDP__BINARY: engineBinary(),
+      GATEHOUSE_LOG__LEVEL: 'info',
+      ...(note ? { GATEHOUSE_ENGINE__RDP__USER: '' } : {}),
+    },
+  });
+  return { proxy, note };
+}
+
+/** Live engine processes (children of `parent` running the engine executable). */
+export function engineProcesses(parent: number): number[] {
+  const binary = engineBinary();
+  const live: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) !== parent || fields[0] === 'Z') continue;
+      if (readFileSync(`/proc/${name}/cmdline`, 'latin1').startsWith(binary)) live.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return live;
+}
+
+/** Waits until the proxy runs no engine process (every page closed: each session's process must end). */
+export async function waitNoEngines(proxy: ProxyProcess, timeoutMs = 10_000): Promise<void> {
+  await pollUntil(
+    'no engine process left under the proxy',
+    () => (engineProcesses(proxy.process.pid).length === 0 ? true : undefined),
+    timeoutMs,
+    100,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}: ${engineProcesses(proxy.process.pid).join(' ')}`);
+  });
+}
+
+/**
+ * The parameter names the engine executable asks for (its `args` answer to `select,rdp`), or [] when it
+ * cannot be run. Channel modules add theirs (the clipboard module: normalize-clipboard).
+ */
+export function engineParamNames(binary = engineBinary()): string[] {
+  if (!existsSync(binary)) return [];
+  const r = spawnSync(binary, ['--log-level', 'error'], { input: '6.select,3.rdp;', timeout: 5000 });
+  const m = /^4\.args,([^;]*);/.exec(r.stdout?.toString('utf8') ?? '');
+  // Element values here are plain ASCII names: "LENGTH.value" separated by commas.
+  return m ? m[1]!.split(',').map((e) => e.slice(e.indexOf('.') + 1)) : [];
+}
+
+export interface OpenOptions {
+  /** The page's viewport, default 1024x768 (the client asks for that desktop size, device pixel ratio 1). */
+  viewport?: { width: number; height: number };
+  policy?: Partial<Policy>;
+  /** Wait for 'connected' (default), or for any end of connecting ('connected', 'error', 'disconnected'). */
+  until?: 'connected' | 'settled';
+  timeoutMs?: number;
+}
+
+export interface OpenedPage {
+  page: Page;
+  /** Console messages and page errors. */
+  console: string[];
+  close(): Promise<void>;
+}
+
+/** Opens the proxy's client page with a token for `target`; waits until it connected (or settled). */
+export async function openRdpPage(
+  browser: TestBrowser,
+  proxy: ProxyProcess,
+  target: Target,
+  opts: OpenOptions = {},
+): Promise<OpenedPage> {
+  const token = await proxy.token(target, opts.policy);
+  const page = await browser.newPage();
+  const console: string[] = [];
+  page.on('console', (m) => console.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => console.push(`pageerror: ${e.message}`));
+  const opened: OpenedPage = { page, console, close: () => page.context().close() };
+  try {
+    await page.setViewportSize(opts.viewport ?? { width: 1024, height: 768 });
+    await page.goto(`${proxy.url}/#token=${encodeURIComponent(token)}`);
+    const wanted = opts.until === 'settled' ? ['connected', 'error', 'disconnected'] : ['connected'];
+    await waitForState(page, `page state ${wanted.join(' or ')}`, (s) => wanted.includes(s.state), {
+      timeoutMs: opts.timeoutMs ?? 20_000,
+      failOnError: opts.until !== 'settled',
+    });
+  } catch (err) {
+    await opened.close();
+    throw new Error(`${(err as Error).message}\npage console:\n${console.join('\n')}`);
+  }
+  return opened;
+}
+
+export function pageState(page: Page): Promise<PageState> {
+  return page.evaluate(() => {
+    const g = (globalThis as unknown as Partial<GatehouseHook>).gatehouse;
+    const display = g?.client?.getDisplay();
+    return {
+      state: g?.state() ?? 'no hook',
+      status: g?.status() ?? null,
+      width: display?.getWidth() ?? 0,
+      height: display?.getHeight() ?? 0,
+    };
+  });
+}
+
+/** Polls the page's state until `ok`; fails early when the session ended with an error (failOnError). */
+export async function waitForState(
+  page: Page,
+  what: string,
+  ok: (s: PageState) => boolean,
+  opts: { timeoutMs?: number; failOnError?: boolean } = {},
+): Promise<PageState> {
+  let last: PageState | undefined;
+  try {
+    return await pollUntil(
+      what,
+      async () => {
+        last = await pageState(page);
+        if (ok(last)) return last;
+        if (opts.failOnError !== false && (last.state === 'error' || last.state === 'disconnected'))
+          throw new Error(`the session ended: ${JSON.stringify(last)}`);
+        return undefined;
+      },
+      opts.timeoutMs ?? 15_000,
+      100,
+    );
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; last page state ${JSON.stringify(last)}`);
+  }
+}
+
+/** RGBA of a region of the client's default layer (remote coordinates), after the display has flushed. */
+export async function canvasPixels(page: Page, r: Region): Promise<Uint8Array> {
+  const b64 = await page.evaluate(
+    (r) =>
+      new Promise<string>((resolve, reject) => {
+        const client = (globalThis as unknown as GatehouseHook).gatehouse.client;
+        if (!client) {
+          reject(new Error('no client'));
+          return;
+        }
+        const display = client.getDisplay();
+        display.flush(() => {
+          const d = display
+            .getDefaultLayer()
+            .getCanvas()
+            .getContext('2d')
+            .getImageData(r.x, r.y, r.width, r.height).data;
+          let s = '';
+          for (let i = 0; i < d.length; i += 0x8000) {
+            s += String.fromCharCode(...(d.subarray(i, i + 0x8000) as unknown as number[]));
+          }
+          resolve(btoa(s));
+        });
+      }),
+    r,
+  );
+  return Uint8Array.from(Buffer.from(b64, 'base64'));
+}
+
+/**
+ * Waits until the canvas region equals the X display's (each channel within `tolerance`); returns the last
+ * diff. The X side is read again on every try, so it may still be settling.
+ */
+export async function waitForCanvasMatch(
+  page: Page,
+  x: XDisplay,
+  r: Region,
+  tolerance = 0,
+  timeoutMs = 15_000,
+): Promise<RegionDiff> {
+  let last: RegionDiff | undefined;
+  return pollUntil(
+    `the canvas ${r.width}x${r.height}+${r.x}+${r.y} to match ${x.name} (tolerance ${tolerance})`,
+    async () => {
+      const remote = await x.screenshotRegion(r.x, r.y, r.width, r.height);
+      last = diffRgba(remote, await canvasPixels(page, r), tolerance);
+      return last.mismatched === 0 ? last : undefined;
+    },
+    timeoutMs,
+    200,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; last diff ${JSON.stringify(last)}`);
+  });
+}
+
+/**
+ * Where a remote (x, y) is in the page, given the page's scaling of the display. Guacamole divides the
+ * mouse event's (whole-pixel) position in the element by the scale and floors it, so this picks the whole
+ * page pixel that maps back to exactly (x, y) when there is one (scaled down, some pixels have none).
+ */
+export function pagePoint(page: Page, rx: number, ry: number): Promise<{ x: number; y: number }> {
+  return page.evaluate(
+    ([rx, ry]) => {
+      const client = (globalThis as unknown as GatehouseHook).gatehouse.client;
+      if (!client) throw new Error('no client');
+      const d = client.getDisplay();
+      const box = d.getElement().getBoundingClientRect();
+      const s = d.getScale();
+      const pick = (r: number, origin: number): number => {
+        const e = Math.ceil(r * s - 1e-9);
+        return Math.floor(e / s) === r ? origin + e : origin + r * s + s / 2;
+      };
+      return { x: pick(rx as number, box.left), y: pick(ry as number, box.top) };
+    },
+    [rx, ry],
+  );
+}
+
+/** Moves the browser's mouse to a remote point (so the RDP server moves its pointer there). */
+export async function moveTo(page: Page, rx: number, ry: number): Promise<void> {
+  const p = await pagePoint(page, rx, ry);
+  await page.mouse.move(p.x, p.y);
+}
+
+/** The geometry of an X window (xdotool getwindowgeometry). */
+export async function windowGeometry(x: XDisplay, windowId: string): Promise<Region> {
+  const geo = await x.xdotool('getwindowgeometry', '--shell', windowId);
+  const num = (k: string): number => Number(new RegExp(`^${k}=(\\d+)`, 'm').exec(geo)?.[1]);
+  return { x: num('X'), y: num('Y'), width: num('WIDTH'), height: num('HEIGHT') };
+}
+
+/** The RDP parameters of a server started by rdp-servers.ts, plus `extra`. */
+export function rdpTarget(
+  server: { host: string; port: number; user: string; password: string; domain?: string },
+  extra: Record<string, string> = {},
+): Target {
+  return {
+    protocol: 'rdp',
+    params: {
+      hostname: server.host,
+      port: String(server.port),
+      username: server.user,
+      password: server.password,
+      ...(server.domain ? { domain: server.domain } : {}),
+      'ignore-cert': 'true',
+      ...extra,
+    },
+  };
+}
