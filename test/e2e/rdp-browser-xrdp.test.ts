@@ -310,7 +310,6 @@ describe('RDP through the proxy in Chromium: xrdp 0.9 (Xorg session)', { ...SKIP
   // Last: it ends the shared session (a later connection would start a new one).
   it('logging off inside the session ends the page normally (disconnected, no error)', {
     ...T,
-    todo: 'gatehouse-rdp exits 0 without sending `disconnect` (guacd does), so the proxy reports 0x0200',
   }, async (t) => {
     const page = await open(t);
     const id = (await session!.xdotool('search', '--name', '^gatehouse-xrdp-session$')).split('\n')[0]!;

@@ -276,7 +276,6 @@ describe('RDP through the proxy in Chromium: freerdp-shadow-cli (TLS) on Xvfb', 
 
   it('Caps Lock pressed in the page: letters still arrive in the case the page sends', {
     ...T,
-    todo: 'gatehouse-rdp inverts letters after a forwarded Caps Lock (it tracks Caps Lock from server indicators only)',
   }, async (t) => {
     const out = `/tmp/gatehouse-rdp-browser-caps-${process.pid}-${Date.now()}`;
     t.after(() => rmSync(out, { force: true }));

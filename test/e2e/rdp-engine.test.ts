@@ -233,12 +233,15 @@ describe('RDP engine through the proxy (freerdp-shadow-cli on Xvfb)', SKIP, () =
       );
       c.send('disconnect');
       await c.waitClosed(10_000);
+      // Gone and reaped: a zombie is an exited child its parent has not waited for yet.
       await pollUntil(
-        'the engine process gone',
-        () => (engineChildren(engine.process.pid).live.length === 0 ? true : undefined),
+        'the engine process gone and reaped',
+        () => {
+          const { live, zombies } = engineChildren(engine.process.pid);
+          return live.length === 0 && zombies.length === 0 ? true : undefined;
+        },
         10_000,
       );
-      assert.deepEqual(engineChildren(engine.process.pid).zombies, []);
     } finally {
       c.destroy();
       await engine.stop();

@@ -389,6 +389,7 @@ describe('gatehouse-rdp (native engine) against freerdp-shadow-cli', SKIP, () =>
       ['clipboard', 3, 'text/plain'],
       ['blob', 3, 'AAAA'],
       ['end', 3],
+      ['file', 5, 'text/plain', 'x.txt'],
       ['whatever', 'a', 'b'],
       ['nop'],
     ];
@@ -398,8 +399,11 @@ describe('gatehouse-rdp (native engine) against freerdp-shadow-cli', SKIP, () =>
     await waitForColor(e, [0, 0, W, H], '#010203');
     await display.setRootColor(ROOT);
     await waitForColor(e, [0, 0, W, H], ROOT);
+    // The clipboard module takes the clipboard stream (its blob is acked); a file stream nobody claims is refused.
     const ack = e.received.find((i) => i.opcode === 'ack' && i.args[0] === '3');
-    assert.equal(ack?.args[2], String(STATUS.UNSUPPORTED), 'an unclaimed clipboard stream is refused');
+    assert.deepEqual(ack?.args.slice(1), ['OK', '0'], 'the clipboard blob is acked');
+    const fileAck = e.received.find((i) => i.opcode === 'ack' && i.args[0] === '5');
+    assert.equal(fileAck?.args[2], String(STATUS.UNSUPPORTED), 'an unclaimed file stream is refused');
     // Garbage bytes: a protocol error ends the session with 0x0300.
     e.sendRaw('this is not a guacamole instruction;');
     const [, status] = await expectError(e);

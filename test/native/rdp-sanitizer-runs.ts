@@ -24,6 +24,7 @@ import type { ChildResult } from './run-child.js';
 export const RDP_SESSION_TESTS = [
   join('dist', 'test', 'e2e', 'rdp-native.test.js'),
   join('dist', 'test', 'e2e', 'rdp-engine.test.js'),
+  join('dist', 'test', 'e2e', 'rdp-clipboard-audio.test.js'),
 ];
 
 /** A sanitizer report in a process's output. */

@@ -11,6 +11,7 @@ namespace {
 constexpr uint32_t kUnicode = 0x80000000u;
 constexpr uint32_t kShiftL = 0xffe1, kShiftR = 0xffe2, kAltGr = 0xfe03, kAltR = 0xffea;
 constexpr uint32_t kPause = 0xff13;
+constexpr uint32_t kCapsLock = 0xffe5, kNumLock = 0xff7f, kScrollLock = 0xff14;
 constexpr uint32_t kScanShiftL = 0x2a, kScanShiftR = 0x36, kScanAltGr = 0x138;
 
 }  // namespace
@@ -58,6 +59,15 @@ void Keyboard::key(uint32_t keysym, bool pressed) {
     freerdp_input_send_keyboard_pause_event(input_);
     pressed_[keysym] = 0;
     return;
+  }
+  // A lock key from the client toggles the lock state we reason with (servers that send no keyboard
+  // indicators would otherwise leave it stale, and Caps Lock would invert the wrong letters).
+  if (!held(keysym)) {
+    uint32_t bit = keysym == kCapsLock ? KBD_SYNC_CAPS_LOCK
+                   : keysym == kNumLock ? KBD_SYNC_NUM_LOCK
+                   : keysym == kScrollLock ? KBD_SYNC_SCROLL_LOCK
+                                          : 0;
+    if (bit != 0) locks_.fetch_xor(bit);
   }
   const KeyMapping* m = nullptr;
   if (map_) {

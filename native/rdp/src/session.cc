@@ -362,6 +362,9 @@ void Session::loop() {
       }
       if (m.status == status::kSuccess) {
         log_info("the RDP session ended", {kv("reason", m.message)});
+        // As guacd: a normal end (logoff, server shutdown of the session) is a `disconnect` to the client.
+        out_.send({"disconnect"});
+        out_.flush();
         stop_ = true;
       } else {
         fail(m.status, m.message);

@@ -199,7 +199,7 @@ export class EngineProcess {
     const names = args.slice(1);
     const size = opts.size ?? [1024, 768, 96];
     this.send('size', ...size);
-    this.send('audio', 'audio/L16');
+    this.send('audio', ...(opts.audio ?? ['audio/L16']));
     this.send('video');
     this.send('image', ...(opts.image ?? ['image/png', 'image/jpeg', 'image/webp']));
     this.send('timezone', 'UTC');
@@ -283,4 +283,6 @@ export class EngineProcess {
 export interface HandshakeOptions {
   size?: [number, number, number];
   image?: string[];
+  /** The client's `audio` mimetypes, default ['audio/L16']. */
+  audio?: string[];
 }
