@@ -296,9 +296,13 @@ int verify_x509(freerdp* instance, const BYTE* data, size_t length, const char* 
     if (!hex.empty()) hex += ":";
     hex += buf;
   }
-  log_warn("server certificate does not match cert-fingerprints",
+  // FreeRDP asks here for every certificate it cannot verify, pins configured or not.
+  bool pinned = !session->config().cert_fingerprints.empty();
+  log_warn(pinned ? "server certificate does not match cert-fingerprints" : "server certificate is not trusted",
            {kv("host", hostname ? hostname : ""), kv("port", static_cast<int>(port)), kv("sha256", hex)});
-  session->note_certificate_rejected("The RDP server's certificate does not match cert-fingerprints");
+  session->note_certificate_rejected(
+      pinned ? "The RDP server's certificate does not match cert-fingerprints"
+             : "The RDP server's certificate is not trusted (set ignore-cert or cert-fingerprints)");
   return 0;
 }
 
