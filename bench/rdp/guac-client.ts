@@ -5,27 +5,21 @@
  * as a browser that keeps up would (those answers pace the engine), plus a `nop` every 5 s as
  * guacamole-common-js does. It notes when `connect` went out, when `ready` and the first `sync` came.
  */
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { encodeInstruction } from '../../src/protocol/guacamole/encoder.js';
-import { GuacamoleParser, type Instruction } from '../../src/protocol/guacamole/parser.js';
-
-export const CLIENT_IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
-const CLIENT_VERSION = 'VERSION_1_5_0';
-const KEEP_ALIVE_MS = 5000;
+import type { Instruction } from '../../src/protocol/guacamole/parser.js';
+import {
+  countInstruction,
+  type GuacDrawCounts,
+  KEEP_ALIVE_MS,
+  openGuacSocket,
+  sendHandshake,
+} from '../helpers/guac-counting.js';
 
 /** What one client (or a set of them) received: the counters the benchmark's rounds are built from. */
-export interface GuacCounters {
-  /** `sync`s received (frames delivered to the client). */
-  frames: number;
-  /** The server frames behind them: the sum of each sync's frame count (its second argument). */
-  serverFrames: number;
+export interface GuacCounters extends GuacDrawCounts {
   /** Guacamole bytes received from the engine. */
   bytesIn: number;
-  /** Drawing instructions received, by opcode; images by mimetype. */
-  instructions: Record<string, number>;
-  images: Record<string, number>;
-  /** Image payload (base64 characters of `blob`s). */
-  blobChars: number;
   /** Sessions that ended with an error, with the message. */
   errors: string[];
 }
@@ -62,7 +56,6 @@ export interface SessionTimes {
 
 export class RdpGuacClient {
   private readonly socket: Socket;
-  private readonly parser = new GuacamoleParser();
   private phase: 'args' | 'ready' | 'running' | 'closed' = 'args';
   private firstFrame: (() => void) | null = null;
   private fail: (e: Error) => void = () => {};
@@ -80,27 +73,20 @@ export class RdpGuacClient {
       this.fail = reject;
     });
     this.firstSync.catch(() => {});
-    this.socket = connect({ host: t.host, port: t.port, noDelay: true });
-    this.socket.on('connect', () => {
-      this.times.opened = performance.now();
-      this.send('select', 'rdp');
+    this.socket = openGuacSocket(t.host, t.port, {
+      opened: () => {
+        this.times.opened = performance.now();
+        this.send('select', 'rdp');
+      },
+      bytes: (n) => {
+        counters.bytesIn += n;
+      },
+      instruction: (i) => this.onInstruction(i),
+      ended: (message) => this.end(message),
     });
     this.keepAlive = setInterval(() => {
       if (this.phase === 'running') this.send('nop');
     }, KEEP_ALIVE_MS);
-    this.socket.on('data', (chunk: Buffer) => {
-      counters.bytesIn += chunk.length;
-      let instructions: Instruction[];
-      try {
-        instructions = this.parser.feed(chunk);
-      } catch (err) {
-        this.end(`bad Guacamole data from the engine: ${(err as Error).message}`);
-        return;
-      }
-      for (const i of instructions) this.onInstruction(i);
-    });
-    this.socket.on('error', (err) => this.end(err.message));
-    this.socket.on('close', () => this.end('the engine closed the connection'));
   }
 
   /** Ends the session as a browser tab would: `disconnect`, then the socket closes. */
@@ -129,15 +115,7 @@ export class RdpGuacClient {
         this.end(`expected args, got ${opcode} ${args.join(',')}`);
         return;
       }
-      const values = args.map((name, i) =>
-        i === 0 && name.startsWith('VERSION_') ? CLIENT_VERSION : (this.t.params[name] ?? ''),
-      );
-      this.send('size', this.t.width, this.t.height, 96);
-      this.send('audio');
-      this.send('video');
-      this.send('image', ...CLIENT_IMAGE_TYPES);
-      this.send('timezone', 'UTC');
-      this.send('connect', ...values);
+      sendHandshake((op, ...a) => this.send(op, ...a), args, this.t.params, this.t, [['timezone', 'UTC']]);
       this.times.connectSent = performance.now();
       this.phase = 'ready';
       return;
@@ -151,33 +129,15 @@ export class RdpGuacClient {
       return;
     }
     if (this.phase !== 'running') return;
-    const c = this.counters;
-    c.instructions[opcode] = (c.instructions[opcode] ?? 0) + 1;
-    switch (opcode) {
-      case 'sync':
-        this.send('sync', args[0] ?? '0');
-        c.frames++;
-        c.serverFrames += Math.max(1, Number(args[1] ?? 1) || 1);
-        if (this.firstFrame) {
-          this.times.firstSync = performance.now();
-          this.firstFrame();
-          this.firstFrame = null;
-        }
-        break;
-      case 'img': {
-        const type = args[3] ?? '?';
-        c.images[type] = (c.images[type] ?? 0) + 1;
-        break;
+    countInstruction(this.counters, opcode, args);
+    if (opcode === 'sync') {
+      this.send('sync', args[0] ?? '0');
+      if (this.firstFrame) {
+        this.times.firstSync = performance.now();
+        this.firstFrame();
+        this.firstFrame = null;
       }
-      case 'blob':
-        c.blobChars += (args[1] ?? '').length;
-        break;
-      case 'error':
-        this.end(`engine error: ${args.join(' ')}`);
-        break;
-      default:
-        break;
-    }
+    } else if (opcode === 'error') this.end(`engine error: ${args.join(' ')}`);
   }
 
   private end(message: string): void {

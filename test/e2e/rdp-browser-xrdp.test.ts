@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { Page } from 'playwright-core';
 import { skipUnlessInstalled } from './helpers/binaries.js';
-import { launchBrowser, type TestBrowser } from './helpers/browser.js';
+import type { TestBrowser } from './helpers/browser.js';
 import type { ProxyProcess } from './helpers/gatehouse-proxy.js';
 import { matchColor, parseColor } from './helpers/pixels.js';
-import { leftoverProcesses, pollUntil, sleep } from './helpers/processes.js';
+import { pollUntil, sleep } from './helpers/processes.js';
 import {
   canvasPixels,
   engineParamNames,
@@ -23,10 +23,10 @@ import {
   openRdpPage,
   pageState,
   rdpTarget,
-  startRdpProxy,
+  startRdpBrowserRig,
+  stopRdpBrowserRig,
   waitForCanvasMatch,
   waitForState,
-  waitNoEngines,
   windowGeometry,
 } from './helpers/rdp-browser-page.js';
 import { engineSkipReason } from './helpers/rdp-engine-process.js';
@@ -86,21 +86,10 @@ describe('RDP through the proxy in Chromium: xrdp 0.9 (Xorg session)', { ...SKIP
 
   before(async () => {
     xrdp = await startXrdp({ rootColor: ROOT, sessionCommand: SESSION });
-    const started = await startRdpProxy();
-    proxy = started.proxy;
-    if (started.note)
-      process.stderr.write(`rdp-browser-xrdp: ${started.note}; engines run without a privilege drop\n`);
-    browser = await launchBrowser();
+    ({ proxy, browser } = await startRdpBrowserRig('rdp-browser-xrdp'));
   });
 
-  after(async () => {
-    const engines = proxy ? await waitNoEngines(proxy).catch((err: Error) => err) : undefined;
-    await browser?.close();
-    await proxy?.stop();
-    await xrdp?.stop();
-    assert.deepEqual(leftoverProcesses(), []);
-    if (engines instanceof Error) throw engines;
-  });
+  after(() => stopRdpBrowserRig(proxy, browser, xrdp));
 
   async function open(t: TestContext, extra: Record<string, string> = {}, opts: OpenOptions = {}) {
     const p = await openRdpPage(browser, proxy, rdpTarget(xrdp, { security: 'tls', ...extra }), {

@@ -10,11 +10,11 @@ import { readFileSync, rmSync } from 'node:fs';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { STATUS } from '../../src/protocol/guacamole/status.js';
 import { skipUnlessInstalled } from './helpers/binaries.js';
-import { launchBrowser, type TestBrowser } from './helpers/browser.js';
+import type { TestBrowser } from './helpers/browser.js';
 import { freePort } from './helpers/free-port.js';
 import type { ProxyProcess } from './helpers/gatehouse-proxy.js';
 import { diffRgba } from './helpers/pixels.js';
-import { leftoverProcesses, type ProcessGroup, pollUntil, sleep } from './helpers/processes.js';
+import { type ProcessGroup, pollUntil, sleep } from './helpers/processes.js';
 import {
   canvasPixels,
   moveTo,
@@ -23,10 +23,10 @@ import {
   pagePoint,
   pageState,
   rdpTarget,
-  startRdpProxy,
+  startRdpBrowserRig,
+  stopRdpBrowserRig,
   waitForCanvasMatch,
   waitForState,
-  waitNoEngines,
   windowGeometry,
 } from './helpers/rdp-browser-page.js';
 import { engineSkipReason } from './helpers/rdp-engine-process.js';
@@ -118,23 +118,10 @@ describe('RDP through the proxy in Chromium: freerdp-shadow-cli (TLS) on Xvfb', 
     display = await startXvfb({ width: W, height: H });
     await display.setRootColor(ROOT);
     shadow = await startShadowServer({ display, security: 'tls' });
-    const started = await startRdpProxy();
-    proxy = started.proxy;
-    if (started.note)
-      process.stderr.write(`rdp-browser: ${started.note}; engines run without a privilege drop\n`);
-    browser = await launchBrowser();
+    ({ proxy, browser } = await startRdpBrowserRig('rdp-browser'));
   });
 
-  after(async () => {
-    const engines = proxy ? await waitNoEngines(proxy).catch((err: Error) => err) : undefined;
-    await browser?.close();
-    await proxy?.stop();
-    await xev?.stop();
-    await shadow?.stop();
-    await display?.stop();
-    assert.deepEqual(leftoverProcesses(), []);
-    if (engines instanceof Error) throw engines;
-  });
+  after(() => stopRdpBrowserRig(proxy, browser, xev, shadow, display));
 
   it('disable-gfx: the canvas equals the X display exactly, and follows its changes', T, async (t) => {
     const [box] = await drawScene(t);
@@ -324,19 +311,10 @@ describe('RDP through the proxy in Chromium: NLA with a SAM file', { ...SKIP, ti
     x = await startXvfb({ width: 800, height: 600 });
     await x.setRootColor('#5a5a10');
     nla = await startShadowServer({ display: x, security: 'nla' });
-    nlaProxy = (await startRdpProxy()).proxy;
-    nlaBrowser = await launchBrowser();
+    ({ proxy: nlaProxy, browser: nlaBrowser } = await startRdpBrowserRig('rdp-browser (NLA)'));
   });
 
-  after(async () => {
-    const engines = nlaProxy ? await waitNoEngines(nlaProxy).catch((err: Error) => err) : undefined;
-    await nlaBrowser?.close();
-    await nlaProxy?.stop();
-    await nla?.stop();
-    await x?.stop();
-    assert.deepEqual(leftoverProcesses(), []);
-    if (engines instanceof Error) throw engines;
-  });
+  after(() => stopRdpBrowserRig(nlaProxy, nlaBrowser, nla, x));
 
   it('the right password connects and the desktop shows', T, async (t) => {
     const p = await openRdpPage(nlaBrowser, nlaProxy, rdpTarget(nla, { security: 'nla' }), {

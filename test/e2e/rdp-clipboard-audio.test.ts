@@ -13,8 +13,14 @@ import { after, before, describe, it } from 'node:test';
 import { STATUS } from '../../src/protocol/guacamole/status.js';
 import { skipUnlessInstalled } from './helpers/binaries.js';
 import { leftoverProcesses, pollUntil, registerTempDir, sleep } from './helpers/processes.js';
-import { EngineProcess, engineSkipReason, type HandshakeOptions } from './helpers/rdp-engine-process.js';
 import {
+  assertNoSanitizerReports,
+  EngineProcess,
+  engineSkipReason,
+  type HandshakeOptions,
+} from './helpers/rdp-engine-process.js';
+import {
+  rdpParams,
   type ShadowServer,
   startShadowServer,
   startXrdp,
@@ -109,19 +115,6 @@ async function finish(e: EngineProcess): Promise<void> {
   assert.equal(e.parseError, undefined, `output did not parse: ${e.parseError}`);
 }
 
-/** No engine printed an AddressSanitizer / UndefinedBehaviorSanitizer / LeakSanitizer report. */
-function assertNoSanitizerReports(): void {
-  for (const e of engines) {
-    const text = e.stderr.toString();
-    const hit = /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:/.exec(text);
-    assert.equal(
-      hit,
-      null,
-      `sanitizer report from engine ${e.pid}:\n${text.slice(hit?.index ?? 0, (hit?.index ?? 0) + 6000)}`,
-    );
-  }
-}
-
 /** The `audio` streams the engine opened: mimetype and the PCM received on each. */
 function audioStreams(e: EngineProcess): Array<{ mimetype: string; data: Buffer }> {
   const open = new Map<string, { mimetype: string; chunks: Buffer[] }>();
@@ -175,7 +168,7 @@ async function playIntoChansrv(socketPath: string, pcm: Buffer): Promise<void> {
 
 after(() => {
   assert.deepEqual(leftoverProcesses(), [], 'processes left behind');
-  assertNoSanitizerReports();
+  assertNoSanitizerReports(engines);
   assert.deepEqual(readdirSync(engineTmp), [], 'engines left temporary directories behind');
 });
 
@@ -196,15 +189,7 @@ describe('gatehouse-rdp clipboard and audio against xrdp', {
   });
 
   function params(extra: Record<string, string> = {}): Record<string, string> {
-    return {
-      hostname: xrdp.host,
-      port: String(xrdp.port),
-      username: xrdp.user,
-      password: xrdp.password,
-      security: 'tls',
-      'ignore-cert': 'true',
-      ...extra,
-    };
+    return rdpParams(xrdp, { security: 'tls', ...extra });
   }
 
   /** An engine connected to the (one, reused) xrdp session with its clipboard channel up. */
@@ -455,15 +440,7 @@ describe('gatehouse-rdp audio negotiation with freerdp-shadow-cli', {
   });
 
   function params(extra: Record<string, string> = {}): Record<string, string> {
-    return {
-      hostname: shadow.host,
-      port: String(shadow.port),
-      username: shadow.user,
-      password: shadow.password,
-      security: 'tls',
-      'ignore-cert': 'true',
-      ...extra,
-    };
+    return rdpParams(shadow, { security: 'tls', ...extra });
   }
 
   it('negotiates rdpsnd (PCM) through the in-process device', T, async () => {

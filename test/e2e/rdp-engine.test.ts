@@ -22,7 +22,7 @@ import {
 } from './helpers/gatehouse-proxy.js';
 import { leftoverProcesses, pollUntil, sleep } from './helpers/processes.js';
 import { engineBinary, engineSkipReason } from './helpers/rdp-engine-process.js';
-import { type ShadowServer, startShadowServer } from './helpers/rdp-servers.js';
+import { rdpParams, type ShadowServer, startShadowServer } from './helpers/rdp-servers.js';
 import { startXvfb, type XDisplay } from './helpers/x-display.js';
 
 const why = engineSkipReason() ?? skipUnlessInstalled(['Xvfb', 'freerdp-shadow-cli', 'xsetroot']);
@@ -39,17 +39,7 @@ const clients: TunnelClient[] = [];
 let unreachable: string | undefined;
 
 function rdpTarget(): Target {
-  return {
-    protocol: 'rdp',
-    params: {
-      hostname: shadow.host,
-      port: String(shadow.port),
-      username: shadow.user,
-      password: shadow.password,
-      security: 'tls',
-      'ignore-cert': 'true',
-    },
-  };
+  return { protocol: 'rdp', params: rdpParams(shadow, { security: 'tls' }) };
 }
 
 async function open(): Promise<TunnelClient> {

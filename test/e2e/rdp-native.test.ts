@@ -15,7 +15,7 @@ import { skipUnlessInstalled } from './helpers/binaries.js';
 import { freePort, LOOPBACK } from './helpers/free-port.js';
 import { diffRgba, matchColor, parseColor } from './helpers/pixels.js';
 import { leftoverProcesses, pollUntil, registerTempDir, sleep } from './helpers/processes.js';
-import { EngineProcess, engineSkipReason } from './helpers/rdp-engine-process.js';
+import { assertNoSanitizerReports, EngineProcess, engineSkipReason } from './helpers/rdp-engine-process.js';
 import { type ShadowServer, startShadowServer } from './helpers/rdp-servers.js';
 import { startXvfb, type XDisplay } from './helpers/x-display.js';
 
@@ -120,19 +120,6 @@ function rssKiB(pid: number): number {
   return m ? Number(m[1]) : -1;
 }
 
-/** No engine printed an AddressSanitizer / UndefinedBehaviorSanitizer / LeakSanitizer report. */
-function assertNoSanitizerReports(): void {
-  for (const e of engines) {
-    const text = e.stderr.toString();
-    const hit = /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:/.exec(text);
-    assert.equal(
-      hit,
-      null,
-      `sanitizer report from engine ${e.pid}:\n${text.slice(Math.max(0, (hit?.index ?? 0) - 200), (hit?.index ?? 0) + 6000)}`,
-    );
-  }
-}
-
 /** Private (not shared-library) resident memory of a process, KiB, from smaps_rollup. */
 function privateKiB(pid: number): number {
   const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
@@ -165,7 +152,7 @@ describe('gatehouse-rdp (native engine) against freerdp-shadow-cli', SKIP, () =>
     await display?.stop();
     const left = leftoverProcesses();
     assert.deepEqual(left, [], `processes left behind: ${left.join('; ')}`);
-    assertNoSanitizerReports();
+    assertNoSanitizerReports(engines);
     assertNoTempLeft();
   });
 
@@ -564,7 +551,7 @@ describe('gatehouse-rdp with NLA (SAM file from winpr-hash)', SKIP, () => {
     await Promise.all(engines.map((e) => e.stop()));
     await nla?.stop();
     await x?.stop();
-    assertNoSanitizerReports();
+    assertNoSanitizerReports(engines);
     assertNoTempLeft();
   });
 

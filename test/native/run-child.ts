@@ -10,14 +10,25 @@ export interface ChildResult {
   ms: number;
 }
 
-export function runChild(
-  cmd: string,
-  args: readonly string[],
-  opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs: number },
-): Promise<ChildResult> {
+export interface RunChildOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  timeoutMs: number;
+  /** Start the child in a process group of its own. */
+  detached?: boolean;
+  /** What ends it at the time limit (default: SIGKILL to the child). */
+  onTimeout?: () => void;
+}
+
+export function runChild(cmd: string, args: readonly string[], opts: RunChildOptions): Promise<ChildResult> {
   return new Promise((resolvePromise, reject) => {
     const started = Date.now();
-    const child = spawn(cmd, args, { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, {
+      env: opts.env,
+      cwd: opts.cwd,
+      detached: opts.detached ?? false,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -29,7 +40,8 @@ export function runChild(
     });
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      if (opts.onTimeout) opts.onTimeout();
+      else child.kill('SIGKILL');
     }, opts.timeoutMs);
     child.on('error', (err) => {
       clearTimeout(timer);

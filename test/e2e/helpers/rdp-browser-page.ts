@@ -3,16 +3,18 @@
 // (window.gatehouse = { state(), status(), client }) gives the Guacamole.Client; the helpers here open the
 // page with a signed token, read the default layer's pixels, map remote coordinates to page coordinates,
 // and wait for the canvas to match an X display.
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { resolveRunAs, whyNotRunnable } from '../../../src/engine/rdp/engine-process.js';
 import type { Policy, Target } from '../../../src/proxy/types.js';
-import type { TestBrowser } from './browser.js';
+import { launchBrowser, type TestBrowser } from './browser.js';
 import { type ProxyProcess, startGatehouseProxy } from './gatehouse-proxy.js';
 import { diffRgba, type RegionDiff } from './pixels.js';
-import { pollUntil } from './processes.js';
+import { leftoverProcesses, pollUntil } from './processes.js';
 import { engineBinary } from './rdp-engine-process.js';
+import { type RdpTarget, rdpParams } from './rdp-servers.js';
 import type { XDisplay } from './x-display.js';
 
 /** The page's window.gatehouse, as far as the tests use it. */
@@ -74,6 +76,36 @@ export async function startRdpProxy(): Promise<{ proxy: ProxyProcess; note: stri
     },
   });
   return { proxy, note };
+}
+
+/**
+ * A suite's proxy (startRdpProxy) and headless Chromium. When the engines run without a privilege drop,
+ * says so on stderr, prefixed with `label`.
+ */
+export async function startRdpBrowserRig(
+  label: string,
+): Promise<{ proxy: ProxyProcess; browser: TestBrowser }> {
+  const started = await startRdpProxy();
+  if (started.note) process.stderr.write(`${label}: ${started.note}; engines run without a privilege drop\n`);
+  return { proxy: started.proxy, browser: await launchBrowser() };
+}
+
+/**
+ * Ends a suite: waits until the proxy runs no engine process, closes the browser and the proxy, stops
+ * `servers` in order, and asserts that no process is left (then fails if an engine outlived its page).
+ * Any of them may be undefined (its start failed).
+ */
+export async function stopRdpBrowserRig(
+  proxy: ProxyProcess | undefined,
+  browser: TestBrowser | undefined,
+  ...servers: Array<{ stop(): Promise<void> } | undefined>
+): Promise<void> {
+  const engines = proxy ? await waitNoEngines(proxy).catch((err: Error) => err) : undefined;
+  await browser?.close();
+  await proxy?.stop();
+  for (const s of servers) await s?.stop();
+  assert.deepEqual(leftoverProcesses(), []);
+  if (engines instanceof Error) throw engines;
 }
 
 /** Live engine processes (children of `parent` running the engine executable). */
@@ -292,21 +324,7 @@ export async function windowGeometry(x: XDisplay, windowId: string): Promise<Reg
   return { x: num('X'), y: num('Y'), width: num('WIDTH'), height: num('HEIGHT') };
 }
 
-/** The RDP parameters of a server started by rdp-servers.ts, plus `extra`. */
-export function rdpTarget(
-  server: { host: string; port: number; user: string; password: string; domain?: string },
-  extra: Record<string, string> = {},
-): Target {
-  return {
-    protocol: 'rdp',
-    params: {
-      hostname: server.host,
-      port: String(server.port),
-      username: server.user,
-      password: server.password,
-      ...(server.domain ? { domain: server.domain } : {}),
-      'ignore-cert': 'true',
-      ...extra,
-    },
-  };
+/** The RDP target of a server started by rdp-servers.ts, plus `extra` parameters. */
+export function rdpTarget(server: RdpTarget, extra: Record<string, string> = {}): Target {
+  return { protocol: 'rdp', params: rdpParams(server, extra) };
 }

@@ -2,6 +2,7 @@
 // Guacamole instructions to its stdin, parse its stdout with the project's parser, and keep a model of the
 // client's default layer (size / rect+cfill / copy / img+blob+end, images decoded with sharp) so a test can
 // compare what the engine drew with what the remote X display shows.
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -285,4 +286,18 @@ export interface HandshakeOptions {
   image?: string[];
   /** The client's `audio` mimetypes, default ['audio/L16']. */
   audio?: string[];
+}
+
+/** No engine printed an AddressSanitizer / UndefinedBehaviorSanitizer / LeakSanitizer report. */
+export function assertNoSanitizerReports(engines: readonly EngineProcess[]): void {
+  for (const e of engines) {
+    const text = e.stderr.toString();
+    const hit = /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:/.exec(text);
+    const at = hit?.index ?? 0;
+    assert.equal(
+      hit,
+      null,
+      `sanitizer report from engine ${e.pid}:\n${text.slice(Math.max(0, at - 200), at + 6000)}`,
+    );
+  }
 }

@@ -40,6 +40,19 @@ export interface RdpTarget {
   domain?: string;
 }
 
+/** The engine's connection parameters for a server (a certificate it cannot verify is accepted), plus `extra`. */
+export function rdpParams(server: RdpTarget, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    hostname: server.host,
+    port: String(server.port),
+    username: server.user,
+    password: server.password,
+    ...(server.domain ? { domain: server.domain } : {}),
+    'ignore-cert': 'true',
+    ...extra,
+  };
+}
+
 export type ShadowSecurity = 'tls' | 'nla' | 'rdp';
 
 export interface ShadowOptions {
