@@ -5,7 +5,7 @@
 // bad parameters 0x0300), hostile input answered by a status or ignored (never a crash), exit on stdin EOF
 // and on SIGTERM, and no process left behind. GATEHOUSE_RDP_ENGINE runs another build (the ASan one).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -290,7 +290,7 @@ describe('gatehouse-rdp (native engine) against freerdp-shadow-cli', SKIP, () =>
     }
   });
 
-  it('sends keys and mouse to the remote display', T, async () => {
+  it('sends keys and mouse to the remote display', T, async (t) => {
     const e = engine();
     await connectAndFirstFrame(e, tlsParams());
     e.send('mouse', 300, 200, 0);
@@ -301,6 +301,7 @@ describe('gatehouse-rdp (native engine) against freerdp-shadow-cli', SKIP, () =>
     );
     // An xterm under the pointer (no window manager: focus follows the pointer) writes a typed line to a file.
     const out = `/tmp/gatehouse-rdp-keys-${process.pid}-${Date.now()}`;
+    t.after(() => rmSync(out, { force: true }));
     const xterm = await display.startXterm({
       geometry: '40x10+250+150',
       args: ['-e', 'sh', '-c', `read line; printf %s "$line" > ${out}`],
