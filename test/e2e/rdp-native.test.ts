@@ -4,18 +4,28 @@
 // reaching the display, errors mapped to Guacamole statuses (wrong password 0x0301, unreachable 0x0207,
 // bad parameters 0x0300), hostile input answered by a status or ignored (never a crash), exit on stdin EOF
 // and on SIGTERM, and no process left behind. GATEHOUSE_RDP_ENGINE runs another build (the ASan one).
+// NLA and the 1080p memory reading: rdp-native-nla.test.ts.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { STATUS } from '../../src/protocol/guacamole/status.js';
 import { skipUnlessInstalled } from './helpers/binaries.js';
 import { freePort, LOOPBACK } from './helpers/free-port.js';
-import { diffRgba, matchColor, parseColor } from './helpers/pixels.js';
-import { leftoverProcesses, pollUntil, registerTempDir, sleep } from './helpers/processes.js';
-import { assertNoSanitizerReports, EngineProcess, engineSkipReason } from './helpers/rdp-engine-process.js';
+import { diffRgba } from './helpers/pixels.js';
+import { leftoverProcesses, pollUntil, sleep } from './helpers/processes.js';
+import { assertNoSanitizerReports, engineSkipReason } from './helpers/rdp-engine-process.js';
+import {
+  ackSyncs,
+  assertNoTempLeft,
+  connectAndFirstFrame,
+  engine,
+  engines,
+  expectError,
+  privateKiB,
+  rssKiB,
+  waitForColor,
+} from './helpers/rdp-native-rig.js';
 import { type ShadowServer, startShadowServer } from './helpers/rdp-servers.js';
 import { startXvfb, type XDisplay } from './helpers/x-display.js';
 
@@ -31,23 +41,6 @@ const ROOT = '#336699';
 
 let display: XDisplay;
 let tls: ShadowServer;
-const engines: EngineProcess[] = [];
-
-/** The engines' TMPDIR: each makes its private certificate-store directory here and must remove it. */
-const engineTmp = mkdtempSync(join(tmpdir(), 'gatehouse-rdp-native-test-'));
-registerTempDir(engineTmp);
-
-function engine(args?: string[]): EngineProcess {
-  const env = { ...process.env, TMPDIR: engineTmp };
-  const e = new EngineProcess(args ? { args, env } : { env });
-  engines.push(e);
-  return e;
-}
-
-/** Every engine removed its temporary directory. */
-function assertNoTempLeft(): void {
-  assert.deepEqual(readdirSync(engineTmp), [], 'engines left temporary directories behind');
-}
 
 function tlsParams(extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -59,72 +52,6 @@ function tlsParams(extra: Record<string, string> = {}): Record<string, string> {
     'ignore-cert': 'true',
     ...extra,
   };
-}
-
-/** Waits for `error` and the process's exit; returns [message, status]. */
-async function expectError(e: EngineProcess, timeoutMs = 20_000): Promise<[string, number]> {
-  const i = await e.waitFor((x) => x.opcode === 'error', timeoutMs, 0, 'error');
-  const [message, status] = e.received[i]!.args;
-  const exit = await e.exit(5000);
-  assert.notEqual(exit, 'timeout', 'the engine did not exit after its error');
-  if (exit !== 'timeout') assert.notEqual(exit.code, 0, 'an error exit must be non-zero');
-  return [message!, Number(status)];
-}
-
-/** Connects, waits for ready and for the first sync; returns the timings. */
-async function connectAndFirstFrame(
-  e: EngineProcess,
-  params: Record<string, string>,
-  size: [number, number, number] = [W, H, 96],
-): Promise<{ readyMs: number; firstSyncMs: number; connectAt: number }> {
-  await e.handshake(params, { size });
-  const connectAt = Date.now();
-  const r = await e.waitFor((x) => x.opcode === 'ready' || x.opcode === 'error', 20_000, 0, 'ready');
-  assert.equal(e.received[r]!.opcode, 'ready', `expected ready, got ${e.summary()}`);
-  const s = await e.waitFor((x) => x.opcode === 'sync', 20_000, r, 'the first sync');
-  return { readyMs: e.arrivedAt[r]! - connectAt, firstSyncMs: e.arrivedAt[s]! - connectAt, connectAt };
-}
-
-/** Answers every sync the engine sent so far (as a client does after rendering). */
-function ackSyncs(e: EngineProcess): void {
-  const last = [...e.received].reverse().find((x) => x.opcode === 'sync');
-  if (last) e.send('sync', last.args[0]!);
-}
-
-/** Waits until the model's region [x,y,w,h] is all `color` (the engine keeps sending frames). */
-async function waitForColor(
-  e: EngineProcess,
-  region: [number, number, number, number],
-  color: string,
-  timeoutMs = 15_000,
-  intervalMs = 100,
-): Promise<void> {
-  const rgb = parseColor(color);
-  await pollUntil(
-    `region ${region.join(',')} to show ${color}`,
-    async () => {
-      ackSyncs(e);
-      await e.drawn();
-      if (e.layer.width === 0) return undefined;
-      // RemoteFX (the shadow server's GFX codec) is lossy: a few levels off per channel.
-      const m = matchColor(e.layer.crop(...region), rgb, 6);
-      return m.matching === m.pixels ? true : undefined;
-    },
-    timeoutMs,
-    intervalMs,
-  );
-}
-
-function rssKiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : -1;
-}
-
-/** Private (not shared-library) resident memory of a process, KiB, from smaps_rollup. */
-function privateKiB(pid: number): number {
-  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
-  return field('Private_Clean') + field('Private_Dirty');
 }
 
 /** A TCP server that accepts and never answers (for the connect timeout). */
@@ -537,88 +464,5 @@ describe('gatehouse-rdp (native engine) against freerdp-shadow-cli', SKIP, () =>
     e.closeInput();
     await e.exit(5000);
     assert.ok(!e.stderr.toString().includes(tls.password), 'the password appears in the log');
-  });
-});
-
-describe('gatehouse-rdp with NLA (SAM file from winpr-hash)', SKIP, () => {
-  let x: XDisplay;
-  let nla: ShadowServer;
-  before(async () => {
-    x = await startXvfb({ width: 800, height: 600 });
-    await x.setRootColor('#5a5a10');
-    nla = await startShadowServer({ display: x, security: 'nla' });
-  });
-  after(async () => {
-    await Promise.all(engines.map((e) => e.stop()));
-    await nla?.stop();
-    await x?.stop();
-    assertNoSanitizerReports(engines);
-    assertNoTempLeft();
-  });
-
-  it('connects with the right password and draws', T, async () => {
-    const e = engine();
-    const t = await connectAndFirstFrame(
-      e,
-      {
-        hostname: nla.host,
-        port: String(nla.port),
-        username: nla.user,
-        password: nla.password,
-        security: 'nla',
-        'ignore-cert': 'true',
-      },
-      [800, 600, 96],
-    );
-    await waitForColor(e, [0, 0, 800, 600], '#5a5a10');
-    console.log(`800x600 NLA: connect->ready ${t.readyMs} ms, connect->first sync ${t.firstSyncMs} ms`);
-    e.closeInput();
-    assert.deepEqual(await e.exit(5000), { code: 0, signal: null });
-  });
-
-  it('answers a wrong password with 0x0301', T, async () => {
-    const e = engine();
-    await e.handshake({
-      hostname: nla.host,
-      port: String(nla.port),
-      username: nla.user,
-      password: 'not-the-password',
-      security: 'nla',
-      'ignore-cert': 'true',
-    });
-    const [, status] = await expectError(e);
-    assert.equal(status, STATUS.CLIENT_UNAUTHORIZED);
-  });
-});
-
-describe('gatehouse-rdp memory at 1920x1080', SKIP, () => {
-  it('reports RSS after the first frame', T, async (t) => {
-    const x = await startXvfb({ width: 1920, height: 1080 });
-    t.after(() => x.stop());
-    await x.setRootColor('#123456');
-    const srv = await startShadowServer({ display: x, security: 'tls' });
-    t.after(() => srv.stop());
-    const e = engine();
-    t.after(() => e.stop());
-    const timing = await connectAndFirstFrame(
-      e,
-      {
-        hostname: srv.host,
-        port: String(srv.port),
-        username: srv.user,
-        password: srv.password,
-        security: 'tls',
-        'ignore-cert': 'true',
-      },
-      [1920, 1080, 96],
-    );
-    await waitForColor(e, [0, 0, 1920, 1080], '#123456');
-    const rss = rssKiB(e.pid);
-    console.log(
-      `1920x1080 TLS: connect->first sync ${timing.firstSyncMs} ms, RSS ${rss} KiB (private ${privateKiB(e.pid)} KiB)`,
-    );
-    assert.ok(rss < 256 * 1024, `RSS ${rss} KiB`);
-    e.closeInput();
-    assert.deepEqual(await e.exit(5000), { code: 0, signal: null });
   });
 });

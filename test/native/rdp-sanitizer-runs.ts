@@ -23,6 +23,7 @@ import { type ChildResult, runChild } from './run-child.js';
 /** The test files whose sessions run against the sanitizer build. */
 export const RDP_SESSION_TESTS = [
   join('dist', 'test', 'e2e', 'rdp-native.test.js'),
+  join('dist', 'test', 'e2e', 'rdp-native-nla.test.js'),
   join('dist', 'test', 'e2e', 'rdp-engine.test.js'),
   join('dist', 'test', 'e2e', 'rdp-clipboard-audio.test.js'),
 ];

@@ -166,7 +166,7 @@ export class TunnelRelay {
     upstream.once('close', () => clearTimeout(answered));
     socket.pipe(upstream);
     upstream.pipe(socket);
-    if (socket instanceof Object && 'setNoDelay' in socket) (socket as Socket).setNoDelay(true);
+    if ('setNoDelay' in socket) (socket as Socket).setNoDelay(true); // a net or TLS socket: both have it
     let done = false;
     const finish = (reason: string) => {
       if (done) return;
