@@ -394,8 +394,15 @@ describe('browser client page', { timeout: 120_000 }, () => {
       assert.equal(first.connectData.get('height'), '1200');
       assert.equal(first.connectData.get('dpi'), '192');
       await waitForState(page, 'connected');
-      // 640x480 remote pixels into 800x600 CSS pixels.
-      const scale = await page.evaluate(() => window.gatehouse.client.getDisplay().getScale());
+      // 640x480 remote pixels into 800x600 CSS pixels, once the frame that set the size has been drawn
+      // (the client reports 'connected' on the first sync, possibly before the display has flushed it).
+      const scale = await page.evaluate(
+        () =>
+          new Promise<number>((resolve) => {
+            const display = window.gatehouse.client.getDisplay();
+            display.flush(() => resolve(display.getScale()));
+          }),
+      );
       assert.equal(scale, 1.25);
       // A tap (touchscreen mode) is a left click where the finger is.
       const box = await page.evaluate(() =>
