@@ -168,9 +168,9 @@ export class XDisplay {
     return { group, windowId, title, stop: () => group.stop() };
   }
 
-  /** The selection's text, or null when no client owns it. */
-  async readClipboard(selection: Selection = 'clipboard'): Promise<string | null> {
-    const r = await this.run('xclip', ['-selection', selection, '-o'], { check: false, timeoutMs: 5000 });
+  /** The selection's text, or null when no client owns it (or the owner does not answer in time). */
+  async readClipboard(selection: Selection = 'clipboard', timeoutMs = 5000): Promise<string | null> {
+    const r = await this.run('xclip', ['-selection', selection, '-o'], { check: false, timeoutMs });
     return r.code === 0 ? r.stdout.toString('utf8') : null;
   }
 
@@ -216,13 +216,15 @@ export class XDisplay {
     this.children.add(group);
     group.child.stdin?.on('error', () => {});
     group.child.stdin?.end(text);
+    // Short reads: until xclip owns the selection, a read may go to the previous owner, which can stall
+    // (xrdp's chansrv asking an RDP client that has no clipboard channel), so one read must not use it all.
     await pollUntil(
       `the ${selection} selection to read back`,
       async () => {
-        const now = await this.readClipboard(selection);
+        const now = await this.readClipboard(selection, 1000);
         return now === text ? true : undefined;
       },
-      5000,
+      10_000,
     );
   }
 
