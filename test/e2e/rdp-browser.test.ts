@@ -335,5 +335,10 @@ describe('RDP through the proxy in Chromium: NLA with a SAM file', { ...SKIP, ti
     const s = await waitForState(p.page, 'the error', (st) => st.status !== null, { failOnError: false });
     assert.equal(s.state, 'error');
     assert.equal(s.status?.code, STATUS.CLIENT_UNAUTHORIZED, JSON.stringify(s));
+    // Worded as the desktop refusing the password, not as a bad link (0x0301 means both, as in guacd).
+    assert.equal(
+      await p.page.textContent('#status-text'),
+      'The remote desktop refused the sign-in (user name or password)',
+    );
   });
 });

@@ -22,6 +22,8 @@ const TOKEN_MAX = 16 * 1024;
 /** A 1x1 lossy WebP: the browser advertises image/webp only if it decodes this. */
 const WEBP_PROBE = 'data:image/webp;base64,UklGRiQAAABXRUJQVlA4IBgAAAAwAQCdASoBAAEAAsBMJaQAA3AA/vgfgAA=';
 
+const LINK_REFUSED = 'Access denied: the link is invalid, expired or already used';
+const SIGN_IN_REFUSED = 'The remote desktop refused the sign-in (user name or password)';
 const STATUS_TEXT = new Map([
   [0x0201, 'The server is busy; try again shortly'],
   [0x0202, 'The remote desktop did not respond in time'],
@@ -30,7 +32,7 @@ const STATUS_TEXT = new Map([
   [0x0208, 'The remote desktop cannot be reached'],
   [0x0209, 'The session was taken over by another connection'],
   [0x020b, 'The server is restarting or shutting down'],
-  [0x0301, 'Access denied: the link is invalid, expired or already used'],
+  [0x0301, LINK_REFUSED],
   [0x0303, 'Access denied'],
   [0x0308, 'Disconnected after inactivity'],
   [0x031d, 'Too many connections; try again later'],
@@ -345,12 +347,24 @@ function setState(next) {
   else if (next === 'disconnected') show('Disconnected', 'The session has ended.');
   else if (next === 'error') {
     const code = lastStatus?.code;
-    const known = STATUS_TEXT.get(code);
+    const known = code === 0x0301 ? unauthorizedText(lastStatus.message) : STATUS_TEXT.get(code);
     const hex = Number.isInteger(code) ? `Error 0x${code.toString(16).padStart(4, '0').toUpperCase()}` : '';
     const message = lastStatus?.message ? `: ${lastStatus.message}` : '';
     show(known ?? 'The connection failed', `${hex}${message}`);
   }
   ui.reconnect.hidden = !canReconnect();
+}
+
+/**
+ * 0x0301 means two things, as in guacd: the proxy or the webapp refused the token or the login (their
+ * messages name the token or the sign-in; a bare WebSocket close carries only the code, which the tunnel
+ * reports as the message), or the remote desktop refused the credentials (the engines' messages:
+ * authentication failure, security negotiation, ...).
+ */
+function unauthorizedText(message) {
+  return !message || /^\d+$/.test(message) || /token|link|sign in/i.test(message)
+    ? LINK_REFUSED
+    : SIGN_IN_REFUSED;
 }
 
 function show(text, detail) {
