@@ -10,7 +10,11 @@
  *
  *   node dist/bench/rdp.js [--quick] [--seconds 20] [--rounds 4] [--warmup 3] [--connects 10]
  *                          [--sessions 6] [--sizes 1024x768,1920x1080] [--xfreerdp-args "/gfx +gfx-progressive ..."]
- *                          [--engine-binary PATH/TO/gatehouse-rdp]
+ *                          [--engine-binary PATH/TO/gatehouse-rdp] [--engine-params enable-h264=true,...]
+ *                          [--tag h264]
+ *
+ * H.264 side by side: --engine-params enable-h264=true --xfreerdp-args "/gfx:AVC444 /bpp:32 -clipboard
+ * /audio-mode:2" --tag h264 (the shadow server then encodes AVC444 with x264 for both clients).
  */
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -62,6 +66,8 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '1024x768,1920x1080' },
     'xfreerdp-args': { type: 'string' },
     'engine-binary': { type: 'string' },
+    'engine-params': { type: 'string' },
+    tag: { type: 'string' },
   },
 });
 const quick = values.quick;
@@ -81,6 +87,18 @@ const sizes = values.sizes.split(',').map((s) => {
   if (!m) throw new Error(`--sizes: WIDTHxHEIGHT[,...], got ${s}`);
   return { width: Number(m[1]), height: Number(m[2]) };
 });
+const engineParams = Object.fromEntries(
+  (values['engine-params'] ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((kv) => {
+      const m = /^([a-z0-9-]+)=(.*)$/.exec(kv.trim());
+      if (!m) throw new Error(`--engine-params: name=value[,...], got ${kv}`);
+      return [m[1] as string, m[2] as string];
+    }),
+);
+const tag = values.tag ?? '';
+if (!/^[a-z0-9-]*$/.test(tag)) throw new Error(`--tag: lower-case letters, digits and dashes, got ${tag}`);
 const xfreerdpArgs = values['xfreerdp-args']?.split(/\s+/).filter(Boolean) ?? XFREERDP_ARGS;
 const engineBinary =
   values['engine-binary'] ?? process.env.GATEHOUSE_ENGINE__RDP__BINARY ?? defaultRdpBinary();
@@ -114,6 +132,7 @@ function target(desk: RemoteDesktop, enginePort: number, width: number, height: 
       password: s.password,
       security: 'tls',
       'ignore-cert': 'true',
+      ...engineParams,
     },
   };
 }
@@ -242,12 +261,14 @@ async function main(): Promise<void> {
     sessions: fleetSize,
     server: 'freerdp-shadow-cli 2.11 (TLS) on Xvfb, loopback',
     xfreerdpArgs,
+    engineParams,
     engineBinary,
     engineBuilt: statSync(engineBinary).mtime.toISOString(),
   };
   const goals = verdicts(results);
   const json: RdpBenchJson = { meta, results, goals };
-  await writeResults(quick ? 'rdp-quick' : 'rdp', json, formatMarkdown(meta, results, goals));
+  const name = `rdp${tag ? `-${tag}` : ''}${quick ? '-quick' : ''}`;
+  await writeResults(name, json, formatMarkdown(meta, results, goals));
 }
 
 await run.run(main);

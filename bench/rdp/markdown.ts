@@ -172,7 +172,12 @@ export function formatMarkdown(
       `(\`${meta.xfreerdpArgs.join(' ')}\`, on its own Xvfb) watch the same server at the same time; CPU per ` +
       `frame divides each one's CPU by the same server frames. First frame: median of ${meta.connects} ` +
       `connects on a static screen; then ${meta.sessions} sessions open at once for the memory per session. ` +
-      `Engine: \`${meta.engineBinary}\` built ${meta.engineBuilt.slice(0, 19).replace('T', ' ')} UTC.`,
+      `Engine: \`${meta.engineBinary}\` built ${meta.engineBuilt.slice(0, 19).replace('T', ' ')} UTC` +
+      (Object.keys(meta.engineParams).length > 0
+        ? `, with ${Object.entries(meta.engineParams)
+            .map(([k, v]) => `\`${k}=${v}\``)
+            .join(', ')}.`
+        : '.'),
     '',
     ...mainTable(results),
     '',

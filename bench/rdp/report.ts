@@ -280,6 +280,8 @@ export interface ReportMeta extends MachineMeta {
   sessions: number;
   server: string;
   xfreerdpArgs: string[];
+  /** Extra connection parameters given to the engine (e.g. enable-h264). */
+  engineParams: Record<string, string>;
   engineBinary: string;
   /** The engine binary's modification time (ISO): which build was measured. */
   engineBuilt: string;

@@ -14,7 +14,11 @@ import { skipUnlessInstalled } from './helpers/binaries.js';
 import { freePort, LOOPBACK } from './helpers/free-port.js';
 import { diffRgba } from './helpers/pixels.js';
 import { leftoverProcesses, pollUntil, sleep } from './helpers/processes.js';
-import { assertNoSanitizerReports, engineSkipReason } from './helpers/rdp-engine-process.js';
+import {
+  assertNoSanitizerReports,
+  type EngineProcess,
+  engineSkipReason,
+} from './helpers/rdp-engine-process.js';
 import {
   ackSyncs,
   assertNoTempLeft,
@@ -182,6 +186,41 @@ describe('gatehouse-rdp (native engine) against freerdp-shadow-cli', SKIP, () =>
     await waitForColor(e, [0, 0, W, H], ROOT);
     e.closeInput();
     assert.deepEqual(await e.exit(10_000), { code: 0, signal: null });
+  });
+
+  it('uses H.264 (AVC) only with enable-h264, decoded by FreeRDP through libavcodec', T, async (t) => {
+    const codecs = (e: EngineProcess): string[] =>
+      e
+        .logs()
+        .filter((r) => r.msg === 'GFX codec in use')
+        .map((r) => String(r.codec));
+    // Text on screen: a solid screen could travel as SolidFill, which names no codec. (Without AVC the
+    // shadow server falls back to surface bits outside GFX, so the plain session names none either.)
+    const xterm = await display.startXterm({ geometry: '40x5+0+0' });
+    t.after(() => xterm.stop());
+    const plain = engine();
+    await connectAndFirstFrame(plain, tlsParams());
+    await waitForColor(plain, [0, H - 100, W, 100], ROOT);
+    plain.closeInput();
+    assert.deepEqual(await plain.exit(10_000), { code: 0, signal: null });
+    assert.ok(!codecs(plain).some((c) => c.startsWith('avc')), `AVC without enable-h264: ${codecs(plain)}`);
+
+    const e = engine();
+    await connectAndFirstFrame(e, tlsParams({ 'enable-h264': 'true' }));
+    await waitForColor(e, [0, H - 100, W, 100], ROOT);
+    // The shadow server encodes with x264 through libavcodec; a change still arrives (P-frames decode).
+    await display.setRootColor('#3366cc');
+    try {
+      await waitForColor(e, [0, H - 100, W, 100], '#3366cc');
+    } finally {
+      await display.setRootColor(ROOT);
+    }
+    e.closeInput();
+    assert.deepEqual(await e.exit(10_000), { code: 0, signal: null });
+    assert.ok(
+      codecs(e).some((c) => c.startsWith('avc')),
+      `no AVC codec with enable-h264: ${codecs(e)}`,
+    );
   });
 
   it('draws text exactly as the X display shows it (lossless path, palettized PNG)', T, async () => {

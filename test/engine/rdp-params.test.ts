@@ -17,8 +17,9 @@ function params(extra: Record<string, string>): Record<string, string> {
 }
 
 describe('rdp engine: parameters', () => {
-  it("are guacd's names for what the engine implements", () => {
-    assert.equal(RDP_ARG_NAMES.length, 37);
+  it("are guacd's names for what the engine implements, plus enable-h264 (guacd's RDP has no H.264)", () => {
+    assert.equal(RDP_ARG_NAMES.length, 38);
+    assert.ok((RDP_ARG_NAMES as readonly string[]).includes('enable-h264'));
     assert.equal(new Set(RDP_ARG_NAMES).size, RDP_ARG_NAMES.length);
     for (const name of [
       'hostname',

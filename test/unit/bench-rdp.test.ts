@@ -121,6 +121,7 @@ const meta: ReportMeta = {
   sessions: 6,
   server: 'freerdp-shadow-cli',
   xfreerdpArgs: ['/gfx'],
+  engineParams: {},
   engineBinary: '/x/gatehouse-rdp',
   engineBuilt: '2026-11-29T12:54:30.740Z',
 };

@@ -17,7 +17,7 @@ const std::vector<std::string> kCoreNames = {
     "enable-menu-animations", "disable-bitmap-caching", "disable-offscreen-caching",
     "disable-glyph-caching", "disable-gfx", "preconnection-id", "preconnection-blob",
     "resize-method", "read-only", "load-balance-info", "disable-copy", "disable-paste",
-    "force-lossless",
+    "force-lossless", "enable-h264",
 };
 
 constexpr size_t kMaxTextParam = 4096;
@@ -215,7 +215,8 @@ bool parse_config(const std::map<std::string, std::string>& values, const Client
       !boolean("disable-gfx", &c->disable_gfx) || !boolean("read-only", &c->read_only) ||
       !boolean("disable-copy", &c->disable_copy) ||
       !boolean("disable-paste", &c->disable_paste) ||
-      !boolean("force-lossless", &c->force_lossless)) {
+      !boolean("force-lossless", &c->force_lossless) ||
+      !boolean("enable-h264", &c->enable_h264)) {
     return false;
   }
   std::string module_error = validate_channel_module_params(values);

@@ -44,6 +44,8 @@ struct RdpConfig {
   bool disable_offscreen_caching = false;
   bool disable_glyph_caching = false;
   bool disable_gfx = false;
+  /** Advertise AVC420/AVC444 in the GFX capabilities (FreeRDP decodes H.264 with libavcodec). */
+  bool enable_h264 = false;
   bool has_preconnection_id = false;
   uint32_t preconnection_id = 0;
   std::string preconnection_blob;

@@ -25,6 +25,8 @@ namespace {
 pScrBlt g_gdi_scrblt = nullptr;
 pcRdpgfxSurfaceToSurface g_gfx_surface_to_surface = nullptr;
 pcRdpgfxEndFrame g_gfx_end_frame = nullptr;
+pcRdpgfxSurfaceCommand g_gfx_surface_command = nullptr;
+uint32_t g_gfx_codecs_seen = 0;  // bit per RDPGFX_CODECID_* (all < 32)
 
 // ---- painting ------------------------------------------------------------------------------------
 
@@ -123,6 +125,31 @@ UINT gfx_surface_to_surface(RdpgfxClientContext* gfx, const RDPGFX_SURFACE_TO_SU
   return rc;
 }
 
+const char* gfx_codec_name(uint32_t id) {
+  switch (id) {
+    case RDPGFX_CODECID_UNCOMPRESSED: return "uncompressed";
+    case RDPGFX_CODECID_CAVIDEO: return "remotefx";
+    case RDPGFX_CODECID_CLEARCODEC: return "clearcodec";
+    case RDPGFX_CODECID_CAPROGRESSIVE: return "progressive";
+    case RDPGFX_CODECID_PLANAR: return "planar";
+    case RDPGFX_CODECID_AVC420: return "avc420";
+    case RDPGFX_CODECID_ALPHA: return "alpha";
+    case RDPGFX_CODECID_CAPROGRESSIVE_V2: return "progressive-v2";
+    case RDPGFX_CODECID_AVC444: return "avc444";
+    case RDPGFX_CODECID_AVC444v2: return "avc444v2";
+    default: return "unknown";
+  }
+}
+
+/** Logs each GFX codec the server uses, once (operators want to know whether H.264 is in play). */
+UINT gfx_surface_command(RdpgfxClientContext* gfx, const RDPGFX_SURFACE_COMMAND* cmd) {
+  if (cmd->codecId < 32 && !(g_gfx_codecs_seen & (1u << cmd->codecId))) {
+    g_gfx_codecs_seen |= 1u << cmd->codecId;
+    log_info("GFX codec in use", {kv("codec", gfx_codec_name(cmd->codecId)), kv("id", cmd->codecId)});
+  }
+  return g_gfx_surface_command ? g_gfx_surface_command(gfx, cmd) : CHANNEL_RC_OK;
+}
+
 UINT gfx_end_frame(RdpgfxClientContext* gfx, const RDPGFX_END_FRAME_PDU* pdu) {
   UINT rc = g_gfx_end_frame ? g_gfx_end_frame(gfx, pdu) : CHANNEL_RC_OK;
   auto* gdi = static_cast<rdpGdi*>(gfx->custom);
@@ -145,6 +172,8 @@ void on_channel_connected(void* ctx, ChannelConnectedEventArgs* e) {
       gfx->SurfaceToSurface = gfx_surface_to_surface;
       g_gfx_end_frame = gfx->EndFrame;
       gfx->EndFrame = gfx_end_frame;
+      g_gfx_surface_command = gfx->SurfaceCommand;
+      gfx->SurfaceCommand = gfx_surface_command;
       log_info("graphics pipeline (GFX) active");
     }
   } else if (strcmp(e->name, DISP_DVC_CHANNEL_NAME) == 0) {

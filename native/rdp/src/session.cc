@@ -137,7 +137,8 @@ bool Session::connect() {
   }
   log_info("connecting", {kv("host", config_.hostname), kv("port", static_cast<int>(config_.port)),
                           kv("security", config_.raw["security"].empty() ? "any" : config_.raw["security"]),
-                          kv("gfx", !config_.disable_gfx), kv("width", config_.width),
+                          kv("gfx", !config_.disable_gfx),
+                          kv("h264", !config_.disable_gfx && config_.enable_h264), kv("width", config_.width),
                           kv("height", config_.height)});
   int64_t started = now_ms();
   set_fast_sleep_context(context_);

@@ -43,6 +43,7 @@ export const RDP_ARG_NAMES = [
   'disable-copy',
   'disable-paste',
   'force-lossless',
+  'enable-h264',
   'normalize-clipboard',
 ] as const;
 
@@ -77,6 +78,7 @@ const BOOLEAN_PARAMS: readonly RdpArgName[] = [
   'disable-copy',
   'disable-paste',
   'force-lossless',
+  'enable-h264',
 ];
 
 /** Integer parameters and their ranges (inclusive). */
