@@ -147,8 +147,8 @@ describe('RDP through the proxy in Chromium: xrdp 0.9 (Xorg session)', { ...SKIP
     await waitForCanvasMatch(page, session!, { x: 0, y: 0, width: 800, height: 600 }, 0);
   });
 
-  it('typed keys reach an xterm in the session', T, async (t) => {
-    const page = await open(t);
+  /** Moves the session's pointer into the typing xterm (no window manager: the focus follows it). */
+  async function focusTypingXterm(page: Page): Promise<void> {
     const id = (await session!.xdotool('search', '--name', `^${TYPING_TITLE}$`)).split('\n')[0]!;
     const g = await windowGeometry(session!, id);
     // No window manager: the focus follows the pointer.
@@ -161,30 +161,62 @@ describe('RDP through the proxy in Chromium: xrdp 0.9 (Xorg session)', { ...SKIP
           : undefined,
       10_000,
     );
+  }
+
+  /** Waits until ~/typed.txt has this line (the session's locale may be UTF-8 or Latin-1). */
+  async function typedLine(line: string): Promise<void> {
+    const file = join(xrdp.account.home, 'typed.txt');
+    const lines = (): string[] => {
+      try {
+        const bytes = readFileSync(file);
+        return [...bytes.toString('utf8').split('\n'), ...bytes.toString('latin1').split('\n')];
+      } catch {
+        return [];
+      }
+    };
+    await pollUntil(
+      'the line in ~/typed.txt',
+      () => (lines().includes(line) ? true : undefined),
+      10_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; typed.txt: ${JSON.stringify(lines().slice(-3))}`);
+    });
+  }
+
+  it('typed keys reach an xterm in the session', T, async (t) => {
+    const page = await open(t);
+    await focusTypingXterm(page);
     const line = `typed in Chromium ${Date.now()}: Hello, xrdp! {}[]|~`;
     await page.keyboard.type(line, { delay: 10 });
     await page.keyboard.press('Enter');
-    const file = join(xrdp.account.home, 'typed.txt');
-    await pollUntil(
-      'the line in ~/typed.txt',
-      () => {
-        try {
-          return readFileSync(file, 'utf8').split('\n').includes(line) ? true : undefined;
-        } catch {
-          return undefined;
-        }
-      },
-      10_000,
-    ).catch((err: Error) => {
-      let text = '';
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch {
-        // none
-      }
-      throw new Error(`${err.message}; typed.txt: ${JSON.stringify(text)}`);
-    });
+    await typedLine(line);
   });
+
+  // Each layout's characters, typed one key event each (as a user of that keyboard would), reach the session
+  // as those characters: the engine sends the layout's scancodes and the layout id; xrdp maps them back
+  // with its km-<id>.ini and sets the session's X layout to match. Latin-1 only: xterm writes what it
+  // gets in the session's locale, and € is not in Latin-1.
+  for (const [layout, text] of [
+    ['de-de-qwertz', "zyZY äöüÄÖÜß §°²³µ @{[]}\\|~ <>#'+*-_"],
+    ['fr-fr-azerty', 'azqwmAZQWM &é"\'(-è_çà)= 1234567890 °+ ù%*µ <> ,?;.:/!§ @#{[|\\^]}'],
+    ['en-gb-qwerty', 'qwerty QWERTY "£@#~¬\\| 2345'],
+  ] as const) {
+    it(`typed keys with server-layout ${layout} arrive as the same characters`, T, async (t) => {
+      const page = await open(t, { 'server-layout': layout });
+      await focusTypingXterm(page);
+      const line = `${layout} ${Date.now()} ${text}`;
+      // Playwright's keyboard only knows the US layout's keys: send each character as a key (trusted
+      // keyDown/keyUp with that key and text) through the DevTools protocol, as another keyboard would.
+      const cdp = await page.context().newCDPSession(page);
+      for (const ch of line) {
+        await cdp.send('Input.dispatchKeyEvent', { type: 'keyDown', key: ch, text: ch, unmodifiedText: ch });
+        await cdp.send('Input.dispatchKeyEvent', { type: 'keyUp', key: ch });
+      }
+      await cdp.detach();
+      await page.keyboard.press('Enter');
+      await typedLine(line);
+    });
+  }
 
   it(
     'a browser resize resizes the session (display-update); DesktopResize reaches the page',

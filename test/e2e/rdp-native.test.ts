@@ -124,6 +124,7 @@ describe('gatehouse-rdp (native engine) against freerdp-shadow-cli', SKIP, () =>
       ['color-depth', '12'],
       ['resize-method', 'sideways'],
       ['server-layout', 'xx-klingon'],
+      ['server-layout', 'base'], // an internal keymap (the parent of the layouts), not a layout
       ['cert-fingerprints', 'sha256:nothex'],
       ['ignore-cert', 'maybe'],
     ] as const) {

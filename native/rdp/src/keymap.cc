@@ -1,7 +1,7 @@
 #include "keymap.h"
 
 #include <cstdlib>
-#include <memory>
+#include <functional>
 #include <mutex>
 #include <sstream>
 #include <vector>
@@ -22,18 +22,23 @@ bool parse_hex(const std::string& s, uint32_t max, uint32_t* out) {
   return true;
 }
 
-std::vector<std::unique_ptr<Keymap>>& loaded() {
-  static std::vector<std::unique_ptr<Keymap>> maps;
+const std::vector<Keymap>& loaded() {
+  static std::vector<Keymap> maps;
   static std::once_flag once;
   std::call_once(once, [] {
     for (const auto& e : kEmbeddedKeymaps) {
-      auto km = std::make_unique<Keymap>();
+      Keymap km;
       std::string error;
-      if (parse_keymap(e.text, km.get(), &error)) {
+      if (parse_keymap(e.text, &km, &error)) {
         maps.push_back(std::move(km));
       } else {
         log_error("keymap file rejected", {kv("file", e.file), kv("error", error)});
       }
+    }
+    std::string error;
+    if (!resolve_keymap_parents(&maps, &error)) {
+      log_error("keymaps rejected", {kv("error", error)});
+      maps.clear();
     }
   });
   return maps;
@@ -60,6 +65,16 @@ bool parse_keymap(const std::string& text, Keymap* out, std::string* error) {
     if (w[0] == "name") {
       if (w.size() != 2) return fail("name takes one word");
       out->name = w[1];
+      continue;
+    }
+    if (w[0] == "parent") {
+      if (w.size() != 2) return fail("parent takes one word");
+      out->parent = w[1];
+      continue;
+    }
+    if (w[0] == "internal") {
+      if (w.size() != 1) return fail("internal takes no value");
+      out->internal = true;
       continue;
     }
     if (w[0] == "layout") {
@@ -93,9 +108,45 @@ bool parse_keymap(const std::string& text, Keymap* out, std::string* error) {
   return true;
 }
 
+bool resolve_keymap_parents(std::vector<Keymap>* maps, std::string* error) {
+  std::unordered_map<std::string, size_t> by_name;
+  for (size_t i = 0; i < maps->size(); i++) {
+    if (!by_name.emplace((*maps)[i].name, i).second) {
+      *error = "two keymaps named " + (*maps)[i].name;
+      return false;
+    }
+  }
+  std::vector<int> state(maps->size(), 0);  // 0 to do, 1 resolving, 2 done
+  std::function<bool(size_t)> resolve = [&](size_t i) {
+    Keymap& km = (*maps)[i];
+    if (state[i] == 2 || km.parent.empty()) {
+      state[i] = 2;
+      return true;
+    }
+    if (state[i] == 1) {
+      *error = "keymap " + km.name + ": parent cycle";
+      return false;
+    }
+    auto it = by_name.find(km.parent);
+    if (it == by_name.end()) {
+      *error = "keymap " + km.name + ": unknown parent " + km.parent;
+      return false;
+    }
+    state[i] = 1;
+    if (!resolve(it->second)) return false;
+    for (const auto& [keysym, mapping] : (*maps)[it->second].keys) km.keys.emplace(keysym, mapping);
+    state[i] = 2;
+    return true;
+  };
+  for (size_t i = 0; i < maps->size(); i++) {
+    if (!resolve(i)) return false;
+  }
+  return true;
+}
+
 const Keymap* find_keymap(const std::string& name) {
   for (const auto& km : loaded()) {
-    if (km->name == name) return km.get();
+    if (km.name == name && !km.internal) return &km;
   }
   return nullptr;
 }
@@ -103,8 +154,9 @@ const Keymap* find_keymap(const std::string& name) {
 std::string known_keymaps() {
   std::string out;
   for (const auto& km : loaded()) {
+    if (km.internal) continue;
     if (!out.empty()) out += ", ";
-    out += km->name;
+    out += km.name;
   }
   return out;
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace gatehouse::rdp {
 
@@ -19,13 +20,18 @@ struct KeyMapping {
 
 struct Keymap {
   std::string name;
+  std::string parent;     // `parent <name>`: its keys first, this file's entries override them
+  bool internal = false;  // `internal`: only a parent, not a server-layout value
   uint32_t layout_id = 0x409;
   std::unordered_map<uint32_t, KeyMapping> keys;
 };
 
-// Parses one keymap file; false with `error` (naming the line) when malformed.
+// Parses one keymap file; false with `error` (naming the line) when malformed. Parents are not resolved.
 bool parse_keymap(const std::string& text, Keymap* out, std::string* error);
-// A compiled-in keymap by its `name`, or null.
+// Fills each map's keys from its parents (a parent's entry is kept unless the child has one for the same
+// keysym). False with `error` for an unknown parent or a cycle.
+bool resolve_keymap_parents(std::vector<Keymap>* maps, std::string* error);
+// A compiled-in, selectable (not internal) keymap by its `name`, or null.
 const Keymap* find_keymap(const std::string& name);
 // Names of the compiled-in keymaps, comma-separated.
 std::string known_keymaps();

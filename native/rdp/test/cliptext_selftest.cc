@@ -1,25 +1,19 @@
 // Self-test of the clipboard text conversions (src/cliprdr_text.*): UTF-16LE <-> UTF-8 with surrogate pairs
 // (which xrdp 0.9, the e2e test server, cannot carry), repairs of invalid input, Windows-1252, limits,
-// line endings, base64. Run by test/native/rdp-cliptext-selftest.test.ts.
+// line endings, base64. Run by test/native/rdp-selftests.test.ts.
 //   gatehouse-rdp-cliptext-selftest   exit 0 when every check passes; failures are printed to stderr.
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "selftest_check.h"
 #include "cliprdr_text.h"
 
 using namespace gatehouse::rdp::cliptext;
 
+using selftest::check;
+
 namespace {
-
-int failures = 0;
-
-void check(bool ok, const std::string& what) {
-  if (!ok) {
-    fprintf(stderr, "FAIL: %s\n", what.c_str());
-    failures++;
-  }
-}
 
 std::vector<uint8_t> bytes(std::initializer_list<int> b) {
   std::vector<uint8_t> v;
@@ -91,6 +85,5 @@ int main() {
   check(!base64_decode_append("a", &out), "a single character is refused");
   check(!base64_decode_append("aGVsbG8===", &out), "three pad characters are refused");
 
-  fprintf(stderr, "%d failure(s)\n", failures);
-  return failures == 0 ? 0 : 1;
+  return selftest::result();
 }

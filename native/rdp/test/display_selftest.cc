@@ -1,6 +1,6 @@
 // Self-test of the Display pipeline without a server: a fake FreeRDP context whose framebuffer the test
 // paints, then checks the instructions a flush produces (size, rect+cfill, copy, img, sync) and that the
-// shadow (what the client shows) equals the framebuffer. Run by test/native/rdp-display-selftest.test.ts.
+// shadow (what the client shows) equals the framebuffer. Run by test/native/rdp-selftests.test.ts.
 //   gatehouse-rdp-selftest   exit 0 when every check passes; failures are printed to stderr.
 #include <fcntl.h>
 #include <unistd.h>
@@ -13,24 +13,16 @@
 #include <freerdp/freerdp.h>
 #include <freerdp/gdi/gdi.h>
 
+#include "selftest_check.h"
 #include "display.h"
 #include "guac_io.h"
 #include "stream_ids.h"
 
 using namespace gatehouse::rdp;
 
+using selftest::check;
+
 namespace {
-
-int failures = 0;
-
-void check(bool ok, const std::string& what) {
-  if (!ok) {
-    fprintf(stderr, "FAIL: %s\n", what.c_str());
-    failures++;
-  } else {
-    fprintf(stderr, "ok: %s\n", what.c_str());
-  }
-}
 
 struct Fake {
   rdpContext context{};
@@ -109,6 +101,7 @@ bool shadow_equals_fb(const Display& d, const Fake& f) {
 }  // namespace
 
 int main() {
+  selftest::verbose = true;
   int fds[2];
   if (pipe(fds) != 0) return 2;
   GuacWriter out(fds[1]);
@@ -247,6 +240,5 @@ int main() {
 
   close(fds[0]);
   close(fds[1]);
-  fprintf(stderr, "%d failure(s)\n", failures);
-  return failures == 0 ? 0 : 1;
+  return selftest::result();
 }

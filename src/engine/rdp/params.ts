@@ -58,7 +58,13 @@ export const RDP_CLIPBOARD_NORMALIZATIONS = ['preserve', 'unix', 'windows'] as c
  * `server-layout` values the engine has a keymap for (native/rdp/keymaps/; guacd's names). `failsafe` sends
  * every character as a Unicode event. More layouts are more files there.
  */
-export const RDP_SERVER_LAYOUTS = ['en-us-qwerty', 'failsafe'] as const;
+export const RDP_SERVER_LAYOUTS = [
+  'en-us-qwerty',
+  'en-gb-qwerty',
+  'de-de-qwertz',
+  'fr-fr-azerty',
+  'failsafe',
+] as const;
 
 const BOOLEAN_PARAMS: readonly RdpArgName[] = [
   'disable-audio',
