@@ -18,6 +18,7 @@ import { pollUntil, sleep } from './helpers/processes.js';
 import {
   canvasPixels,
   engineParamNames,
+  engineProcesses,
   moveTo,
   type OpenOptions,
   openRdpPage,
@@ -218,32 +219,58 @@ describe('RDP through the proxy in Chromium: xrdp 0.9 (Xorg session)', { ...SKIP
     });
   }
 
+  /**
+   * Resizes the page's viewport; waits until the page's display, the session's X screen and the canvas (equal
+   * to the session's pixels) have that size. Returns the time until the page's display had it.
+   */
+  async function resizeTo(page: Page, width: number, height: number): Promise<number> {
+    const t0 = Date.now();
+    await page.setViewportSize({ width, height });
+    const s = await waitForState(
+      page,
+      `the display at ${width}x${height}`,
+      (x) => x.width === width && x.height === height,
+      { timeoutMs: 20_000 },
+    );
+    const ms = Date.now() - t0;
+    assert.equal(s.state, 'connected');
+    await sessionSize(width, height);
+    await waitForCanvasMatch(page, session!, { x: 0, y: 0, width, height }, 0);
+    return ms;
+  }
+
   it(
     'a browser resize resizes the session (display-update); DesktopResize reaches the page',
     T,
     async (t) => {
       const page = await open(t, { 'resize-method': 'display-update' });
       await sessionSize(800, 600);
-      const t0 = Date.now();
-      await page.setViewportSize({ width: 1024, height: 700 });
-      const s = await waitForState(
-        page,
-        'the display at 1024x700',
-        (x) => x.width === 1024 && x.height === 700,
-        {
-          timeoutMs: 15_000,
-        },
-      );
-      const resizedMs = Date.now() - t0;
-      assert.equal(s.state, 'connected');
-      await sessionSize(1024, 700);
-      await waitForCanvasMatch(page, session!, { x: 0, y: 0, width: 1024, height: 700 }, 0);
+      const resizedMs = await resizeTo(page, 1024, 700);
       // And back, smaller.
-      await page.setViewportSize({ width: 640, height: 480 });
-      await waitForState(page, 'the display at 640x480', (x) => x.width === 640 && x.height === 480);
-      await sessionSize(640, 480);
-      await waitForCanvasMatch(page, session!, { x: 0, y: 0, width: 640, height: 480 }, 0);
+      await resizeTo(page, 640, 480);
       process.stderr.write(`rdp-browser xrdp: viewport resize -> display resized ${resizedMs} ms\n`);
+    },
+  );
+
+  it(
+    'resize-method=reconnect: a browser resize reconnects at the new size; the session goes on',
+    T,
+    async (t) => {
+      const page = await open(t, { 'resize-method': 'reconnect' });
+      await sessionSize(800, 600);
+      const engines = engineProcesses(proxy.process.pid);
+      const resizedMs = await resizeTo(page, 960, 720);
+      // The same engine process (one session, reconnected: no new one), and input still reaches the session.
+      const now = engineProcesses(proxy.process.pid);
+      assert.ok(now.length > 0 && now.every((pid) => engines.includes(pid)), `engines ${engines} -> ${now}`);
+      await focusTypingXterm(page);
+      const line = `after reconnect ${Date.now()}`;
+      await page.keyboard.type(line, { delay: 10 });
+      await page.keyboard.press('Enter');
+      await typedLine(line);
+      process.stderr.write(
+        `rdp-browser xrdp: viewport resize -> reconnected at the new size ${resizedMs} ms\n`,
+      );
     },
   );
 

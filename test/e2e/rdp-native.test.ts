@@ -181,6 +181,32 @@ describe('gatehouse-rdp (native engine) against freerdp-shadow-cli', SKIP, () =>
     assert.equal(e.parseError, undefined, `output did not parse: ${e.parseError}`);
   });
 
+  it(
+    'resize-method=reconnect: a size from the client reconnects the session, which goes on drawing',
+    T,
+    async () => {
+      const e = engine();
+      await connectAndFirstFrame(e, tlsParams({ 'resize-method': 'reconnect' }));
+      await waitForColor(e, [0, 0, W, H], ROOT);
+      e.send('size', '800', '600');
+      await pollUntil(
+        'the reconnect',
+        () => (e.logs().some((r) => r.msg === 'reconnected') ? true : undefined),
+        15_000,
+      );
+      // The shadow server shares a fixed screen: it answers with its own size, and the session goes on.
+      await display.setRootColor('#5522aa');
+      try {
+        await waitForColor(e, [0, 0, W, H], '#5522aa');
+      } finally {
+        await display.setRootColor(ROOT);
+      }
+      assert.equal(e.layer.width, W);
+      e.closeInput();
+      assert.deepEqual(await e.exit(10_000), { code: 0, signal: null });
+    },
+  );
+
   it('draws with the GFX pipeline off (disable-gfx) too', T, async () => {
     const e = engine();
     await connectAndFirstFrame(e, tlsParams({ 'disable-gfx': 'true' }));

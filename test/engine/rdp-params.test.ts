@@ -74,7 +74,11 @@ describe('rdp engine: parameters', () => {
       [{ security: 'vmconnect' }, 'security', /'vmconnect' is not any, nla, tls or rdp/],
       [{ 'ignore-cert': 'yes' }, 'ignore-cert', /'yes' is not true, false or empty/],
       [{ 'disable-gfx': '1' }, 'disable-gfx', /not true, false or empty/],
-      [{ 'resize-method': 'reconnect' }, 'resize-method', /'reconnect' is not display-update or none/],
+      [
+        { 'resize-method': 'sideways' },
+        'resize-method',
+        /'sideways' is not display-update, reconnect or none/,
+      ],
       [
         { 'server-layout': 'xx-yy' },
         'server-layout',

@@ -59,8 +59,8 @@ void on_signal(int) {
 void remove_config_dir() {
   if (g_config_dir.empty()) return;
   std::error_code ec;
+  // Kept: a reconnect (resize-method=reconnect) makes FreeRDP create it again, and it goes again.
   std::filesystem::remove_all(g_config_dir, ec);
-  g_config_dir.clear();
 }
 
 // Bytes of address space mapped now (VmSize), from /proc/self/statm.

@@ -195,7 +195,8 @@ bool parse_config(const std::map<std::string, std::string>& values, const Client
   v = get(values, "resize-method");
   if (v.empty() || v == "none") c->resize_method = ResizeMethod::kNone;
   else if (v == "display-update") c->resize_method = ResizeMethod::kDisplayUpdate;
-  else return bad("resize-method", "expected display-update or none, got " + quote_for_message(v));
+  else if (v == "reconnect") c->resize_method = ResizeMethod::kReconnect;
+  else return bad("resize-method", "expected display-update, reconnect or none, got " + quote_for_message(v));
   c->load_balance_info = get(values, "load-balance-info");
   if (c->load_balance_info.find_first_of("\r\n") != std::string::npos) {
     return bad("load-balance-info", "must not contain line breaks");

@@ -13,7 +13,7 @@
 namespace gatehouse::rdp {
 
 enum class Security { kAny, kNla, kTls, kRdp };
-enum class ResizeMethod { kNone, kDisplayUpdate };
+enum class ResizeMethod { kNone, kDisplayUpdate, kReconnect };
 
 struct RdpConfig {
   std::string hostname;

@@ -27,7 +27,7 @@ void DisplayResizer::detach() {
 }
 
 void DisplayResizer::request(int width, int height) {
-  if (!enabled_) return;
+  if (mode_ == Mode::kNone) return;
   width = std::clamp(width, kMinDesktopSize, kMaxDesktopSize);
   height = std::clamp(height, kMinDesktopSize, kMaxDesktopSize);
   width -= width % 2;
@@ -37,18 +37,25 @@ void DisplayResizer::request(int width, int height) {
 }
 
 int DisplayResizer::next_in(int64_t now) const {
-  if (!pending_ || !disp_.load() || !caps_.load()) return -1;
+  if (!pending_) return -1;
+  if (mode_ == Mode::kDisplayUpdate && (!disp_.load() || !caps_.load())) return -1;
   int64_t due = last_sent_ + kMinIntervalMs;
   return due <= now ? 0 : static_cast<int>(due - now);
 }
 
-void DisplayResizer::tick(rdpContext* context, int64_t now) {
-  if (next_in(now) != 0 || !context) return;
+bool DisplayResizer::tick(rdpContext* context, int64_t now, int* reconnect_w, int* reconnect_h) {
+  if (next_in(now) != 0 || !context) return false;
   pending_ = false;
   rdpSettings* settings = context->settings;
   if (static_cast<int>(settings->DesktopWidth) == want_w_ &&
       static_cast<int>(settings->DesktopHeight) == want_h_) {
-    return;
+    return false;
+  }
+  if (mode_ == Mode::kReconnect) {
+    last_sent_ = now;
+    *reconnect_w = want_w_;
+    *reconnect_h = want_h_;
+    return true;
   }
   DispClientContext* disp = disp_.load();
   DISPLAY_CONTROL_MONITOR_LAYOUT layout = {};
@@ -67,6 +74,7 @@ void DisplayResizer::tick(rdpContext* context, int64_t now) {
   UINT rc = disp->SendMonitorLayout(disp, 1, &layout);
   log_info("display size requested", {kv("width", want_w_), kv("height", want_h_),
                                       kv("ok", rc == CHANNEL_RC_OK)});
+  return false;
 }
 
 }  // namespace gatehouse::rdp

@@ -1,6 +1,9 @@
-// Browser-driven resizing through the Display Control channel (resize-method=display-update), with
-// guacd's rules: width and height within 200..8192, even width, requests at least 500 ms apart (the
-// latest one wins), nothing sent before the server's capabilities arrive.
+// Browser-driven resizing, with guacd's rules: width and height within 200..8192, even width, requests at
+// least 500 ms apart (the latest one wins).
+// - resize-method=display-update: a monitor layout through the Display Control channel, nothing sent
+//   before the server's capabilities arrive;
+// - resize-method=reconnect: the session reconnects with the new size (for servers without the channel);
+//   tick() says so and the session does it.
 #ifndef GATEHOUSE_RDP_RESIZE_H_
 #define GATEHOUSE_RDP_RESIZE_H_
 
@@ -16,7 +19,9 @@ class DisplayResizer {
  public:
   static constexpr int64_t kMinIntervalMs = 500;
 
-  void set_enabled(bool enabled) { enabled_ = enabled; }
+  enum class Mode { kNone, kDisplayUpdate, kReconnect };
+
+  void set_mode(Mode mode) { mode_ = mode; }
   // Display Control channel connected / disconnected (any thread).
   void attach(DispClientContext* disp);
   void detach();
@@ -24,14 +29,15 @@ class DisplayResizer {
   void request(int width, int height);
   // Milliseconds until a pending request may be sent, -1 when none (main thread).
   int next_in(int64_t now) const;
-  // Sends the pending request if it is due (main thread).
-  void tick(rdpContext* context, int64_t now);
+  // Sends the pending request if it is due (main thread). In reconnect mode returns true with the size
+  // instead: the caller reconnects.
+  bool tick(rdpContext* context, int64_t now, int* reconnect_w, int* reconnect_h);
 
  private:
   static UINT on_caps(DispClientContext* disp, UINT32 max_monitors, UINT32 factor_a,
                       UINT32 factor_b);
 
-  bool enabled_ = false;
+  Mode mode_ = Mode::kNone;
   std::atomic<DispClientContext*> disp_{nullptr};
   std::atomic<bool> caps_{false};
   bool pending_ = false;

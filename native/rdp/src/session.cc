@@ -56,7 +56,9 @@ Session::Session(RdpConfig config, ClientInfo client, SessionIo io)
       display_(io_.out, &streams_, display_options(config_, client_)) {
   main_thread_ = std::this_thread::get_id();
   keyboard_.set_keymap(find_keymap(config_.server_layout));
-  resizer_.set_enabled(config_.resize_method == ResizeMethod::kDisplayUpdate);
+  resizer_.set_mode(config_.resize_method == ResizeMethod::kDisplayUpdate ? DisplayResizer::Mode::kDisplayUpdate
+                    : config_.resize_method == ResizeMethod::kReconnect   ? DisplayResizer::Mode::kReconnect
+                                                                          : DisplayResizer::Mode::kNone);
   modules_ = create_channel_modules();
 }
 
@@ -119,6 +121,46 @@ bool Session::create_context() {
 }
 
 bool Session::connect() {
+  log_info("connecting", {kv("host", config_.hostname), kv("port", static_cast<int>(config_.port)),
+                          kv("security", config_.raw["security"].empty() ? "any" : config_.raw["security"]),
+                          kv("gfx", !config_.disable_gfx),
+                          kv("h264", !config_.disable_gfx && config_.enable_h264), kv("width", config_.width),
+                          kv("height", config_.height)});
+  return connect_watched("connected", freerdp_connect);
+}
+
+bool Session::reconnect(int width, int height) {
+  log_info("reconnecting for a new size (resize-method=reconnect)", {kv("width", width), kv("height", height)});
+  keyboard_.release_all();
+  rdpSettings* s = context_->settings;
+  freerdp_settings_set_uint32(s, FreeRDP_DesktopWidth, static_cast<UINT32>(width));
+  freerdp_settings_set_uint32(s, FreeRDP_DesktopHeight, static_cast<UINT32>(height));
+  if (!connect_watched("reconnected", freerdp_reconnect)) return false;
+  // FreeRDP calls DesktopResize only when the server's size differs from the one asked for: resize the
+  // framebuffer to what was agreed either way (a no-op when DesktopResize did).
+  rdpGdi* gdi = context_->gdi;
+  EnterCriticalSection(&context_->update->mux);
+  BOOL ok = gdi && gdi_resize(gdi, freerdp_settings_get_uint32(s, FreeRDP_DesktopWidth),
+                              freerdp_settings_get_uint32(s, FreeRDP_DesktopHeight));
+  int w = gdi ? static_cast<int>(gdi->width) : 0, h = gdi ? static_cast<int>(gdi->height) : 0;
+  LeaveCriticalSection(&context_->update->mux);
+  if (!ok) {
+    fail(status::kServerError, "Internal error: cannot resize the framebuffer after reconnecting");
+    return false;
+  }
+  display_.desktop_resized(w, h);
+  keyboard_.sync_locks(0);
+  mouse_mask_ = 0;
+  std::vector<Instruction> early;
+  early.swap(io_.early);
+  for (const auto& ins : early) {
+    handle(ins);
+    if (stop_) return false;
+  }
+  return true;
+}
+
+bool Session::connect_watched(const char* what, BOOL (*call)(freerdp*)) {
   freerdp* instance = context_->instance;
   int64_t deadline = now_ms() + static_cast<int64_t>(config_.timeout_s) * 1000;
   auto emergency = io_.emergency_exit;
@@ -135,14 +177,9 @@ bool Session::connect() {
     fail(status::kServerError, "Internal error: cannot watch the connection attempt");
     return false;
   }
-  log_info("connecting", {kv("host", config_.hostname), kv("port", static_cast<int>(config_.port)),
-                          kv("security", config_.raw["security"].empty() ? "any" : config_.raw["security"]),
-                          kv("gfx", !config_.disable_gfx),
-                          kv("h264", !config_.disable_gfx && config_.enable_h264), kv("width", config_.width),
-                          kv("height", config_.height)});
   int64_t started = now_ms();
   set_fast_sleep_context(context_);
-  BOOL ok = freerdp_connect(instance);
+  BOOL ok = call(instance);
   watch.stop();
   // FreeRDP wanted the directory for its certificate store during TLS; nothing is kept there (we never
   // accept a certificate permanently), so remove it now rather than at exit.
@@ -189,7 +226,7 @@ bool Session::connect() {
     fail(m.status, m.message);
     return false;
   }
-  log_info("connected", {kv("elapsedMs", now_ms() - started)});
+  log_info(what, {kv("elapsedMs", now_ms() - started)});
   return true;
 }
 
@@ -373,7 +410,8 @@ void Session::loop() {
       break;
     }
     now = now_ms();
-    resizer_.tick(context_, now);
+    int rw = 0, rh = 0;
+    if (resizer_.tick(context_, now, &rw, &rh) && !reconnect(rw, rh)) break;
     if (display_.flush(context_, now)) {
       if (display_.stats().frames == 1) {
         log_info("first frame sent", {kv("msSinceConnect", now - io_.connect_received)});

@@ -90,6 +90,11 @@ class Session : public SessionApi {
  private:
   bool create_context();
   bool connect();
+  // Runs freerdp_connect() or freerdp_reconnect() under a ConnectWatch; on failure ends the session with
+  // the mapped status. Instructions the client sent meanwhile go to io_.early.
+  bool connect_watched(const char* what, BOOL (*call)(freerdp*));
+  // resize-method=reconnect: reconnects with the new size and redraws.
+  bool reconnect(int width, int height);
   void loop();
   bool read_input();
   void handle(const Instruction& ins);

@@ -51,8 +51,8 @@ export type RdpArgName = (typeof RDP_ARG_NAMES)[number];
 
 /** guacd's `security` values this engine implements (guacd also has nla-ext and vmconnect). */
 export const RDP_SECURITY_MODES = ['any', 'nla', 'tls', 'rdp'] as const;
-/** guacd's `resize-method` values this engine implements (guacd also has reconnect). */
-export const RDP_RESIZE_METHODS = ['display-update', 'none'] as const;
+/** guacd's `resize-method` values (all of them). */
+export const RDP_RESIZE_METHODS = ['display-update', 'reconnect', 'none'] as const;
 export const RDP_CLIPBOARD_NORMALIZATIONS = ['preserve', 'unix', 'windows'] as const;
 /**
  * `server-layout` values the engine has a keymap for (native/rdp/keymaps/; guacd's names). `failsafe` sends
