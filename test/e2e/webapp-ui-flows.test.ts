@@ -151,6 +151,13 @@ describe('web UI flows against the real webapp', { skip, timeout: 240_000 }, () 
       assert.equal(await form.getByLabel('Port').evaluate((el) => el === document.activeElement), true);
 
       await form.getByLabel('Port').fill('5901');
+      // A misspelt parameter: named next to the parameters.
+      await form.getByLabel('Extra connection parameters').fill('colour-depth=16');
+      await form.getByTestId('save').click();
+      await form
+        .locator('[data-field="params"]')
+        .getByText("'colour-depth' is not a VNC connection parameter")
+        .waitFor();
       await form
         .getByLabel('Extra connection parameters')
         .fill('color-depth=16\n\n# comment\nread-only=false');

@@ -228,6 +228,51 @@ forEachDatabase('webapp API', (db) => {
   });
 
   it(
+    "admin validation of a server's connection parameters: guacd's names, values as the engines take them",
+    T,
+    async () => {
+      const server = (protocol: string, params: Record<string, string>) =>
+        w.admin.request<{ id: string; field?: string; message?: string }>('POST', '/api/admin/servers', {
+          name: `params-${Math.random().toString(36).slice(2)}`,
+          protocol,
+          host: 'desk.example',
+          port: 3389,
+          zoneId: w.zoneId,
+          params,
+        });
+      for (const [protocol, params, field, words] of [
+        ['rdp', { 'server-layot': 'de-de-qwertz' }, 'params.server-layot', /not a RDP connection parameter/],
+        ['rdp', { hostname: 'other' }, 'params.hostname', /set from the server's host/],
+        ['rdp', { password: 'x' }, 'params.password', /credentials/],
+        ['rdp', { 'disable-copy': 'true' }, 'params.disable-copy', /DLP policy/],
+        ['rdp', { 'color-depth': '12' }, 'params.color-depth', /not 8, 16, 24 or 32/],
+        ['rdp', { 'server-layout': 'xx-yy' }, 'params.server-layout', /not a layout/],
+        ['vnc', { security: 'nla' }, 'params.security', /not a VNC connection parameter/],
+        ['vnc', { 'read-only': 'maybe' }, 'params.read-only', /read-only/],
+        ['ssh', { encodings: 'raw' }, 'params.encodings', /not a SSH connection parameter/],
+      ] as const) {
+        const r = await server(protocol, params);
+        assert.deepEqual([r.status, r.json.field], [400, field], `${protocol} ${JSON.stringify(params)}`);
+        assert.match(String(r.json.message), words);
+      }
+      // guacd's names the engines do not implement (for an external guacd) and valid values are accepted.
+      const ok = await server('rdp', {
+        'server-layout': 'de-de-qwertz',
+        'resize-method': 'reconnect',
+        'recording-path': '/var/rec',
+        'gateway-hostname': 'gw',
+      });
+      assert.equal(ok.status, 201);
+      // A change of protocol is checked against the parameters kept.
+      const patch = await w.admin.request('PATCH', `/api/admin/servers/${ok.json.id}`, { protocol: 'vnc' });
+      assert.deepEqual([patch.status, patch.json.field], [400, 'params.server-layout']);
+      const fixed = await w.admin.request('PATCH', `/api/admin/servers/${ok.json.id}`, { params: {} });
+      assert.equal(fixed.status, 200);
+      assert.equal((await w.admin.request('DELETE', `/api/admin/servers/${ok.json.id}`)).status, 204);
+    },
+  );
+
+  it(
     'server credentials are write-only and DLP reaches the grant (group restriction + server restriction)',
     T,
     async () => {

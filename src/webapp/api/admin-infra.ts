@@ -15,6 +15,7 @@ import type {
 } from '../store/types.js';
 import { crudRoutes, mapConflicts, patchOf } from './crud.js';
 import * as S from './schemas.js';
+import { serverParamsProblem } from './server-params.js';
 
 const zoneBody = {
   type: 'object',
@@ -69,6 +70,11 @@ function checkAddress(kind: ProxyKind, address: string | undefined): void {
   }
 }
 
+function checkServerParams(server: Pick<NewServer, 'protocol' | 'host' | 'port' | 'params'>): void {
+  const problem = serverParamsProblem(server.protocol, server.host, server.port, server.params ?? {});
+  if (problem) throw badRequest(problem.message, problem.field);
+}
+
 async function zoneMustExist(ctx: AppContext, zoneId: string | undefined): Promise<void> {
   if (zoneId !== undefined && !(await ctx.store.getZone(zoneId))) throw badRequest('No such zone', 'zoneId');
 }
@@ -103,10 +109,21 @@ export function adminInfraRoutes(ctx: AppContext): Route[] {
       list: () => store.listServers(),
       get: (id) => store.getServer(id),
       create: async (b) => {
+        checkServerParams(b);
         await zoneMustExist(ctx, b.zoneId);
         return { json: await store.createServer(b) };
       },
       update: async (id, b) => {
+        if (
+          b.protocol !== undefined ||
+          b.host !== undefined ||
+          b.port !== undefined ||
+          b.params !== undefined
+        ) {
+          const current = await store.getServer(id);
+          if (!current) return null;
+          checkServerParams({ ...current, ...b });
+        }
         await zoneMustExist(ctx, b.zoneId);
         return store.updateServer(id, b);
       },
