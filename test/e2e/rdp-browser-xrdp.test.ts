@@ -19,10 +19,10 @@ import {
   canvasPixels,
   engineParamNames,
   engineProcesses,
-  moveTo,
   type OpenOptions,
   openRdpPage,
   pageState,
+  pointerTo,
   rdpTarget,
   startRdpBrowserRig,
   stopRdpBrowserRig,
@@ -152,16 +152,7 @@ describe('RDP through the proxy in Chromium: xrdp 0.9 (Xorg session)', { ...SKIP
   async function focusTypingXterm(page: Page): Promise<void> {
     const id = (await session!.xdotool('search', '--name', `^${TYPING_TITLE}$`)).split('\n')[0]!;
     const g = await windowGeometry(session!, id);
-    // No window manager: the focus follows the pointer.
-    await moveTo(page, g.x + 20, g.y + 20);
-    await pollUntil(
-      'the session pointer in the typing xterm',
-      async () =>
-        (await session!.xdotool('getmouselocation')).startsWith(`x:${g.x + 20} y:${g.y + 20} `)
-          ? true
-          : undefined,
-      10_000,
-    );
+    await pointerTo(page, session!, g.x + 20, g.y + 20);
   }
 
   /** Waits until ~/typed.txt has this line (the session's locale may be UTF-8 or Latin-1). */

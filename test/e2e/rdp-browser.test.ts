@@ -17,11 +17,11 @@ import { diffRgba } from './helpers/pixels.js';
 import { type ProcessGroup, pollUntil, sleep } from './helpers/processes.js';
 import {
   canvasPixels,
-  moveTo,
   type OpenOptions,
   openRdpPage,
   pagePoint,
   pageState,
+  pointerTo,
   rdpTarget,
   startRdpBrowserRig,
   stopRdpBrowserRig,
@@ -181,15 +181,7 @@ describe('RDP through the proxy in Chromium: freerdp-shadow-cli (TLS) on Xvfb', 
     const page = await open(t, { 'disable-gfx': 'true' });
     // No window manager: the keyboard focus follows the pointer, so the pointer goes into the xterm first.
     const g = await windowGeometry(display, term.windowId);
-    await moveTo(page, g.x + 30, g.y + 30);
-    await pollUntil(
-      `the X pointer at ${g.x + 30},${g.y + 30}`,
-      async () =>
-        (await display.xdotool('getmouselocation')).startsWith(`x:${g.x + 30} y:${g.y + 30} `)
-          ? true
-          : undefined,
-      10_000,
-    );
+    await pointerTo(page, display, g.x + 30, g.y + 30);
     const text = 'Hello, RDP! [gatehouse] ~42 "ok"';
     await page.keyboard.type(text, { delay: 10 });
     await page.keyboard.press('Enter');
@@ -247,17 +239,7 @@ describe('RDP through the proxy in Chromium: freerdp-shadow-cli (TLS) on Xvfb', 
           .getScale(),
       );
       assert.ok(scale < 1, `scale ${scale}`);
-      await moveTo(page, 500, 300);
-      await pollUntil(
-        'the X pointer at 500,300',
-        async () =>
-          (await display.xdotool('getmouselocation')).startsWith('x:500 y:300 ') ? true : undefined,
-        10_000,
-      ).catch(async (err: Error) => {
-        throw new Error(
-          `${err.message}; pointer ${await display.xdotool('getmouselocation')}, scale ${scale}`,
-        );
-      });
+      await pointerTo(page, display, 500, 300);
     },
   );
 
@@ -273,13 +255,7 @@ describe('RDP through the proxy in Chromium: freerdp-shadow-cli (TLS) on Xvfb', 
     t.after(() => term.stop());
     const page = await open(t, { 'disable-gfx': 'true' });
     const g = await windowGeometry(display, term.windowId);
-    await moveTo(page, g.x + 30, g.y + 30);
-    await pollUntil(
-      'the X pointer in the xterm',
-      async () =>
-        (await display.xdotool('getmouselocation')).startsWith(`x:${g.x + 30} `) ? true : undefined,
-      10_000,
-    );
+    await pointerTo(page, display, g.x + 30, g.y + 30);
     // Playwright types the characters as given (Caps Lock does not change event.key): keysyms c a p s a B.
     await page.keyboard.press('CapsLock');
     await page.keyboard.type('caps aB', { delay: 10 });

@@ -295,26 +295,58 @@ export async function waitForCanvasMatch(
  */
 export function pagePoint(page: Page, rx: number, ry: number): Promise<{ x: number; y: number }> {
   return page.evaluate(
-    ([rx, ry]) => {
-      const client = (globalThis as unknown as GatehouseHook).gatehouse.client;
-      if (!client) throw new Error('no client');
-      const d = client.getDisplay();
-      const box = d.getElement().getBoundingClientRect();
-      const s = d.getScale();
-      const pick = (r: number, origin: number): number => {
-        const e = Math.ceil(r * s - 1e-9);
-        return Math.floor(e / s) === r ? origin + e : origin + r * s + s / 2;
-      };
-      return { x: pick(rx as number, box.left), y: pick(ry as number, box.top) };
-    },
+    ([rx, ry]) =>
+      new Promise<{ x: number; y: number }>((resolve, reject) => {
+        const client = (globalThis as unknown as GatehouseHook).gatehouse.client;
+        if (!client) return reject(new Error('no client'));
+        const d = client.getDisplay();
+        // After the frames received so far are drawn: the page says connected on the first sync, and the
+        // display's size (hence its scale) may not be applied yet.
+        d.flush(() => {
+          const box = d.getElement().getBoundingClientRect();
+          const s = d.getScale();
+          const pick = (r: number, origin: number): number => {
+            const e = Math.ceil(r * s - 1e-9);
+            return Math.floor(e / s) === r ? origin + e : origin + r * s + s / 2;
+          };
+          resolve({ x: pick(rx as number, box.left), y: pick(ry as number, box.top) });
+        });
+      }),
     [rx, ry],
   );
 }
 
-/** Moves the browser's mouse to a remote point (so the RDP server moves its pointer there). */
-export async function moveTo(page: Page, rx: number, ry: number): Promise<void> {
-  const p = await pagePoint(page, rx, ry);
-  await page.mouse.move(p.x, p.y);
+/**
+ * Moves the browser's mouse to a remote point and waits until the remote X pointer is there (no window
+ * manager in the test sessions: the keyboard focus follows it). The move is made again every second: a move
+ * sent right after the page connected can reach a server still finishing its activation, and one lost move
+ * would otherwise leave the pointer elsewhere for good.
+ */
+export async function pointerTo(
+  page: Page,
+  x: XDisplay,
+  rx: number,
+  ry: number,
+  timeoutMs = 10_000,
+): Promise<void> {
+  let last = 0;
+  let toggle = 0;
+  await pollUntil(
+    `the X pointer at ${rx},${ry}`,
+    async () => {
+      if (Date.now() - last >= 1000) {
+        last = Date.now();
+        const p = await pagePoint(page, rx, ry);
+        // A move to where the browser's mouse already is sends nothing: step off the point first.
+        await page.mouse.move(p.x + (toggle++ % 2 === 0 ? 0 : 1), p.y);
+        await page.mouse.move(p.x, p.y);
+      }
+      return (await x.xdotool('getmouselocation')).startsWith(`x:${rx} y:${ry} `) ? true : undefined;
+    },
+    timeoutMs,
+  ).catch(async (err: Error) => {
+    throw new Error(`${err.message}; pointer ${await x.xdotool('getmouselocation').catch(() => '?')}`);
+  });
 }
 
 /** The geometry of an X window (xdotool getwindowgeometry). */
