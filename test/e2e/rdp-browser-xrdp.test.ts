@@ -192,6 +192,8 @@ describe('RDP through the proxy in Chromium: xrdp 0.9 (Xorg session)', { ...SKIP
     ['de-de-qwertz', "zyZY äöüÄÖÜß §°²³µ @{[]}\\|~ <>#'+*-_"],
     ['fr-fr-azerty', 'azqwmAZQWM &é"\'(-è_çà)= 1234567890 °+ ù%*µ <> ,?;.:/!§ @#{[|\\^]}'],
     ['en-gb-qwerty', 'qwerty QWERTY "£@#~¬\\| 2345'],
+    ['es-es-qwerty', "ñÑçÇ ºª¡¿·\\|@#~¬ []{} '?+*<>"],
+    ['it-it-qwerty', "òàùèéìç°§£ \\|[]{}@# '?^+*<>"],
   ] as const) {
     it(`typed keys with server-layout ${layout} arrive as the same characters`, T, async (t) => {
       const page = await open(t, { 'server-layout': layout });

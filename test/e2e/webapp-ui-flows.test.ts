@@ -219,6 +219,7 @@ describe('web UI flows against the real webapp', { skip, timeout: 240_000 }, () 
       const page = adminPage;
       await page.getByRole('link', { name: 'My servers' }).click();
       const desk = row(page, 'server-row', 'desk');
+      await desk.waitFor(); // the list loads after the page shows (allInnerTexts does not wait)
       assert.deepEqual(await desk.locator('th, td').allInnerTexts(), ['desk', 'VNC', 'default', 'Connect']);
       const [download] = await Promise.all([
         page.waitForEvent('download'),

@@ -61,7 +61,8 @@ int main() {
   std::string error;
   check(resolves(texts, &error), "the embedded keymaps resolve: " + error);
 
-  const char* layouts[] = {"en-us-qwerty", "en-gb-qwerty", "de-de-qwertz", "fr-fr-azerty", "failsafe"};
+  const char* layouts[] = {"en-us-qwerty", "en-gb-qwerty", "de-de-qwertz", "fr-fr-azerty",
+                           "es-es-qwerty", "it-it-qwerty", "failsafe"};
   for (const char* name : layouts) {
     const Keymap* km = find_keymap(name);
     check(km != nullptr, std::string(name) + " is selectable");
@@ -93,6 +94,10 @@ int main() {
   expect_key("fr-fr-azerty", '1', 0x02, 1, 0);
   expect_key("fr-fr-azerty", 0xe9, 0x03, -1, 0);  // é
   expect_key("fr-fr-azerty", '@', 0x0b, -1, 1);
+  expect_key("es-es-qwerty", 0xf1, 0x27, -1, 0);  // ñ
+  expect_key("es-es-qwerty", '@', 0x03, -1, 1);
+  expect_key("it-it-qwerty", '{', 0x1a, 1, 1);
+  expect_key("it-it-qwerty", 0xf2, 0x27, -1, 0);  // ò
 
   // No two Latin-1 characters of a layout on the same key with the same modifiers.
   for (const char* name : layouts) {

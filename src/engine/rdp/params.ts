@@ -63,6 +63,8 @@ export const RDP_SERVER_LAYOUTS = [
   'en-gb-qwerty',
   'de-de-qwertz',
   'fr-fr-azerty',
+  'es-es-qwerty',
+  'it-it-qwerty',
   'failsafe',
 ] as const;
 
