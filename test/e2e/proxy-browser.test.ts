@@ -139,15 +139,21 @@ describe('proxy + client page in Chromium, against x11vnc', {
     });
   }
 
-  /** Where a remote (x, y) is in the page, given the page's scaling of the display. */
+  /**
+   * Where a remote (x, y) is in the page, given the page's scaling of the display, once the frames received
+   * so far are drawn (the page says connected on the first sync, maybe before the size is applied).
+   */
   async function pagePoint(page: Page, rx: number, ry: number): Promise<{ x: number; y: number }> {
     return page.evaluate(
-      ([rx, ry]) => {
-        const d = (globalThis as unknown as GatehouseHook).gatehouse.client.getDisplay();
-        const box = d.getElement().getBoundingClientRect();
-        const s = d.getScale();
-        return { x: box.left + (rx as number) * s + s / 2, y: box.top + (ry as number) * s + s / 2 };
-      },
+      ([rx, ry]) =>
+        new Promise<{ x: number; y: number }>((resolve) => {
+          const d = (globalThis as unknown as GatehouseHook).gatehouse.client.getDisplay();
+          d.flush(() => {
+            const box = d.getElement().getBoundingClientRect();
+            const s = d.getScale();
+            resolve({ x: box.left + (rx as number) * s + s / 2, y: box.top + (ry as number) * s + s / 2 });
+          });
+        }),
       [rx, ry],
     );
   }

@@ -339,6 +339,7 @@ describe('RDP probe and xrdp config (pure)', () => {
     assert.throws(() => renderStartWm("red'; rm -rf /"), /bad root colour/);
     const ini = renderXrdpIni({
       port: 3390,
+      backend: 'Xvnc',
       security: 'tls',
       cryptLevel: 'fips',
       logFile: '/x/xrdp.log',
@@ -346,5 +347,6 @@ describe('RDP probe and xrdp config (pure)', () => {
     });
     assert.match(ini, /^port=tcp:\/\/127\.0\.0\.1:3390$/m);
     assert.match(ini, /^security_layer=tls$/m);
+    assert.match(ini, /^autorun=Xvnc$/m);
   });
 });

@@ -26,6 +26,7 @@ export const RDP_SESSION_TESTS = [
   join('dist', 'test', 'e2e', 'rdp-native-nla.test.js'),
   join('dist', 'test', 'e2e', 'rdp-engine.test.js'),
   join('dist', 'test', 'e2e', 'rdp-clipboard-audio.test.js'),
+  join('dist', 'test', 'e2e', 'rdp-copy.test.js'),
 ];
 
 /** A sanitizer report in a process's output. */

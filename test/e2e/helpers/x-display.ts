@@ -165,6 +165,19 @@ export class XDisplay {
       await group.stop();
       throw err;
     });
+    // The window exists (10x17 at 0,0) before xterm gives it its size and place: wait for those.
+    await pollUntil(
+      `the xterm window "${title}" sized`,
+      async () => {
+        const geo = await this.xdotool('getwindowgeometry', windowId).catch(() => '');
+        const m = /Geometry: (\d+)x(\d+)/.exec(geo);
+        return m && Number(m[1]) > 10 && Number(m[2]) > 17 ? true : undefined;
+      },
+      timeoutMs,
+    ).catch(async (err: unknown) => {
+      await group.stop();
+      throw err;
+    });
     return { group, windowId, title, stop: () => group.stop() };
   }
 

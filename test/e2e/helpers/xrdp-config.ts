@@ -14,8 +14,12 @@ export const SBIN_PATH = `/usr/local/sbin:/usr/sbin:/sbin:${process.env.PATH ?? 
 export type XrdpSecurity = 'tls' | 'negotiate' | 'rdp';
 export type XrdpCryptLevel = 'low' | 'medium' | 'high' | 'fips';
 
+/** The session's X server: Xorg with xorgxrdp (libxup), or Xvnc behind xrdp's VNC module (libvnc). */
+export type XrdpBackend = 'Xorg' | 'Xvnc';
+
 export interface XrdpIniOptions {
   port: number;
+  backend: XrdpBackend;
   security: XrdpSecurity;
   /** Standard RDP Security encryption level (security rdp/negotiate). */
   cryptLevel: XrdpCryptLevel;
@@ -37,7 +41,7 @@ crypt_level=${o.cryptLevel}
 certificate=/etc/xrdp/cert.pem
 key_file=/etc/xrdp/key.pem
 ssl_protocols=TLSv1.2, TLSv1.3
-autorun=Xorg
+autorun=${o.backend}
 require_credentials=true
 allow_channels=true
 allow_multimon=true
@@ -72,6 +76,14 @@ password=ask
 ip=127.0.0.1
 port=-1
 code=20
+
+[Xvnc]
+name=Xvnc
+lib=libvnc.so
+username=ask
+password=ask
+ip=127.0.0.1
+port=-1
 `;
 }
 
@@ -125,6 +137,15 @@ param=tcp
 param=-logfile
 param=${o.xorgLog}
 
+[Xvnc]
+param=Xvnc
+param=-bs
+param=-nolisten
+param=tcp
+param=-localhost
+param=-dpi
+param=96
+
 [Chansrv]
 FuseMountName=thinclient_drives
 FileUmask=077
@@ -161,6 +182,7 @@ function pickDisplayOffset(): number {
 
 export interface ConfigOptions {
   security: XrdpSecurity;
+  backend: XrdpBackend;
   cryptLevel: XrdpCryptLevel;
   rootColor: string;
   sessionCommand: string | undefined;
@@ -214,6 +236,7 @@ export async function writeConfigs(
     join(etc, 'xrdp.ini'),
     renderXrdpIni({
       port,
+      backend: opts.backend,
       security,
       cryptLevel: opts.cryptLevel,
       logFile: join(log, 'xrdp.log'),

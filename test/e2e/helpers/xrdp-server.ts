@@ -37,9 +37,15 @@ import {
 import { PROTOCOL_RDP, PROTOCOL_SSL, waitForRdp } from './rdp-probe.js';
 import { createTestUser, type TestUser } from './test-users.js';
 import { XDisplay } from './x-display.js';
-import { SBIN_PATH, writeConfigs, type XrdpCryptLevel, type XrdpSecurity } from './xrdp-config.js';
+import {
+  SBIN_PATH,
+  writeConfigs,
+  type XrdpBackend,
+  type XrdpCryptLevel,
+  type XrdpSecurity,
+} from './xrdp-config.js';
 
-export type { XrdpCryptLevel, XrdpSecurity } from './xrdp-config.js';
+export type { XrdpBackend, XrdpCryptLevel, XrdpSecurity } from './xrdp-config.js';
 
 /** The colour a session paints its root window unless told otherwise. */
 export const XRDP_ROOT_COLOR = '#2a7f62';
@@ -52,6 +58,8 @@ export interface XrdpOptions {
    * FreeRDP 2.11's first encrypted PDU ("MAC checksum error for non-FIPS PDU") and the client ends with 131.
    */
   cryptLevel?: XrdpCryptLevel;
+  /** The session's X server, default 'Xorg' (xorgxrdp); 'Xvnc' goes through xrdp's VNC module. */
+  backend?: XrdpBackend;
   /** xsetroot -solid colour of each session, default XRDP_ROOT_COLOR. */
   rootColor?: string;
   /**
@@ -203,6 +211,7 @@ async function startIn(dir: string, account: TestUser, opts: XrdpOptions): Promi
       {
         security,
         cryptLevel: opts.cryptLevel ?? 'fips',
+        backend: opts.backend ?? 'Xorg',
         rootColor: opts.rootColor ?? XRDP_ROOT_COLOR,
         sessionCommand: opts.sessionCommand,
         logLevel: opts.logLevel ?? 'INFO',
@@ -307,8 +316,11 @@ function makeServer(p: ServerParts): XrdpServer {
     } catch {
       // removed already
     }
-    for (const m of p.group.output().matchAll(/Session started successfully for user \S+ on display (\d+)/g))
+    const out = `${p.group.output()}\n${tail(join(p.dir, 'log', 'sesman.log'), 65_536)}`;
+    for (const m of out.matchAll(/Session started successfully for user \S+ on display (\d+)/g))
       displays.add(Number(m[1]));
+    // Xvnc sessions (no xorgxrdp socket; sesman says this instead)
+    for (const m of out.matchAll(/Starting X server on display (\d+)/g)) displays.add(Number(m[1]));
     return [...displays].sort((a, b) => a - b);
   };
   let stopping: Promise<void> | undefined;
