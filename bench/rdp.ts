@@ -219,6 +219,7 @@ async function measureSize(width: number, height: number): Promise<ResolutionRes
     const d = procDelta(x, y);
     return (100 * d.cpuSec) / d.wallSec;
   };
+  const idleMemory = { gatehouse: sampleMemory(rdpPid), xfreerdp: sampleMemory(xfreerdpPid) };
   const idle: IdleCpu = {
     seconds: idleSec,
     gatehouseCpuPercent: pct(a.gatehouse, b.gatehouse),
@@ -237,7 +238,17 @@ async function measureSize(width: number, height: number): Promise<ResolutionRes
   await desk.stop();
   const perRound = snaps.slice(1).map((s, i) => roundMetrics(snaps[i] as Snapshot, s));
   const summary = medianMetrics(perRound);
-  const result: ResolutionResult = { width, height, firstFrame: ff, perRound, summary, memory, idle, fleet };
+  const result: ResolutionResult = {
+    width,
+    height,
+    firstFrame: ff,
+    perRound,
+    summary,
+    memory,
+    idle,
+    idleMemory,
+    fleet,
+  };
   if (sameStream(summary) === false) {
     log(`${width}×${height}: the two clients were not sent the same stream; keeping the server's log`);
     result.serverLog = desk.shadow.output().slice(-4000);

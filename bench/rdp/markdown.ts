@@ -70,6 +70,11 @@ function mainTable(results: readonly ResolutionResult[]): string[] {
       ratio(m.gatehouse.rssBytes, m.xfreerdp.rssBytes),
     ];
   });
+  row('RSS on a static screen, MB', (r) => [
+    mb(r.idleMemory.gatehouse.rssBytes),
+    mb(r.idleMemory.xfreerdp.rssBytes),
+    ratio(r.idleMemory.gatehouse.rssBytes, r.idleMemory.xfreerdp.rssBytes),
+  ]);
   row('peak RSS (VmHWM), MB', (r) => [mb(r.memory.gatehouse.hwmBytes), mb(r.memory.xfreerdp.hwmBytes), '']);
   row('PSS, MB', (r) => [mb(r.memory.gatehouse.pssBytes), mb(r.memory.xfreerdp.pssBytes), '']);
   row('USS (private), MB', (r) => [mb(r.memory.gatehouse.ussBytes), mb(r.memory.xfreerdp.ussBytes), '']);

@@ -203,6 +203,8 @@ bool GuacWriter::flush() {
     written_ += static_cast<uint64_t>(n);
   }
   buf_.clear();
+  // A big frame (a full-screen image is megabytes of base64) must not keep its buffer for the whole session.
+  if (buf_.capacity() > kKeepCapacity) std::string().swap(buf_);
   return true;
 }
 

@@ -69,6 +69,7 @@ class GuacWriter {
  private:
   int fd_;
   const volatile int* interrupt_ = nullptr;
+  static constexpr size_t kKeepCapacity = 256 * 1024;
   std::string buf_;
   bool failed_ = false;
   uint64_t written_ = 0;

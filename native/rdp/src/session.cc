@@ -373,6 +373,8 @@ void Session::loop() {
     if (d >= 0) timeout = std::min<int64_t>(timeout, d);
     int r = resizer_.next_in(now);
     if (r >= 0) timeout = std::min<int64_t>(timeout, r);
+    int trim = idle_trim_.next_in(now);
+    if (trim >= 0) timeout = std::min<int64_t>(timeout, trim);
     timeout = std::clamp<int64_t>(timeout, 0, kNopIntervalMs);
     DWORD rc = WaitForMultipleObjects(count, handles, FALSE, static_cast<DWORD>(timeout));
     if (rc == WAIT_FAILED) {
@@ -413,9 +415,12 @@ void Session::loop() {
     int rw = 0, rh = 0;
     if (resizer_.tick(context_, now, &rw, &rh) && !reconnect(rw, rh)) break;
     if (display_.flush(context_, now)) {
+      idle_trim_.activity(now);
       if (display_.stats().frames == 1) {
         log_info("first frame sent", {kv("msSinceConnect", now - io_.connect_received)});
       }
+    } else {
+      idle_trim_.tick(now);
     }
     if (out_.buffered() > 0) {
       last_output_ = now;

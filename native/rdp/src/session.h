@@ -23,6 +23,7 @@
 #include "handshake.h"
 #include "keyboard.h"
 #include "params.h"
+#include "idle_trim.h"
 #include "resize.h"
 #include "stream_ids.h"
 
@@ -114,6 +115,7 @@ class Session : public SessionApi {
   Display display_;
   Keyboard keyboard_;
   DisplayResizer resizer_;
+  IdleTrim idle_trim_;
   std::vector<std::unique_ptr<ChannelModule>> modules_;
   rdpContext* context_ = nullptr;
   bool connected_ = false;
