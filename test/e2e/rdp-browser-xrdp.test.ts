@@ -194,6 +194,8 @@ describe('RDP through the proxy in Chromium: xrdp 0.9 (Xorg session)', { ...SKIP
     ['en-gb-qwerty', 'qwerty QWERTY "£@#~¬\\| 2345'],
     ['es-es-qwerty', "ñÑçÇ ºª¡¿·\\|@#~¬ []{} '?+*<>"],
     ['it-it-qwerty', "òàùèéìç°§£ \\|[]{}@# '?^+*<>"],
+    ['de-ch-qwertz', 'zyZY üöä èéà §°+"*ç%&/()=?\' @#|¢¬ []{}$£<>\\ !'],
+    ['sv-se-qwerty', 'åäöÅÄÖ §½!"#¤%&/()=? @£$ {[]}\\| \'*<>µ'],
   ] as const) {
     it(`typed keys with server-layout ${layout} arrive as the same characters`, T, async (t) => {
       const page = await open(t, { 'server-layout': layout });

@@ -82,7 +82,7 @@ describe('rdp engine: parameters', () => {
       [
         { 'server-layout': 'xx-yy' },
         'server-layout',
-        /not a layout this engine has \(en-us-qwerty, en-gb-qwerty, de-de-qwertz, fr-fr-azerty, es-es-qwerty, it-it-qwerty, failsafe\)/,
+        /not a layout this engine has \(en-us-qwerty, en-gb-qwerty, de-de-qwertz, fr-fr-azerty, es-es-qwerty, it-it-qwerty, de-ch-qwertz, sv-se-qwerty, failsafe\)/,
       ],
       [{ 'cert-fingerprints': 'sha256:zz' }, 'cert-fingerprints', /not a SHA-256 fingerprint/],
       [

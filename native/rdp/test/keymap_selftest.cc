@@ -62,7 +62,7 @@ int main() {
   check(resolves(texts, &error), "the embedded keymaps resolve: " + error);
 
   const char* layouts[] = {"en-us-qwerty", "en-gb-qwerty", "de-de-qwertz", "fr-fr-azerty",
-                           "es-es-qwerty", "it-it-qwerty", "failsafe"};
+                           "es-es-qwerty", "it-it-qwerty", "de-ch-qwertz", "sv-se-qwerty", "failsafe"};
   for (const char* name : layouts) {
     const Keymap* km = find_keymap(name);
     check(km != nullptr, std::string(name) + " is selectable");
@@ -98,6 +98,8 @@ int main() {
   expect_key("es-es-qwerty", '@', 0x03, -1, 1);
   expect_key("it-it-qwerty", '{', 0x1a, 1, 1);
   expect_key("it-it-qwerty", 0xf2, 0x27, -1, 0);  // ò
+  expect_key("de-ch-qwertz", 0xe8, 0x1a, 1, 0);  // è
+  expect_key("sv-se-qwerty", 0xe5, 0x1a, -1, 0);  // å
 
   // No two Latin-1 characters of a layout on the same key with the same modifiers.
   for (const char* name : layouts) {

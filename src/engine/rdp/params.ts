@@ -65,6 +65,8 @@ export const RDP_SERVER_LAYOUTS = [
   'fr-fr-azerty',
   'es-es-qwerty',
   'it-it-qwerty',
+  'de-ch-qwertz',
+  'sv-se-qwerty',
   'failsafe',
 ] as const;
 
