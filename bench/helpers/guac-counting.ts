@@ -1,5 +1,5 @@
 /**
- * What the benchmarks' lean Guacamole clients (bench/vnc/guac-session.ts, bench/rdp/guac-client.ts) share:
+ * What the benchmarks' lean Guacamole client (guac-bench-client.ts) is built from:
  * the TCP connection and its parsing, the handshake they send after `args` (as guacamole-client's
  * ConfiguredGuacamoleSocket does) and the counting of what a running session receives.
  */

@@ -54,11 +54,11 @@ export function descendants(pid: number): number[] {
     children.set(ppid, list);
   });
   const out: number[] = [];
-  const todo = [...(children.get(pid) ?? [])];
-  while (todo.length > 0) {
-    const p = todo.pop() as number;
+  const pending = [...(children.get(pid) ?? [])];
+  while (pending.length > 0) {
+    const p = pending.pop() as number;
     out.push(p);
-    todo.push(...(children.get(p) ?? []));
+    pending.push(...(children.get(p) ?? []));
   }
   return out;
 }
