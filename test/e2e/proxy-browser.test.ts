@@ -8,6 +8,7 @@ import type { Page } from 'playwright-core';
 import type { Policy } from '../../src/proxy/types.js';
 import { skipUnlessInstalled } from './helpers/binaries.js';
 import { launchBrowser, type TestBrowser } from './helpers/browser.js';
+import { type GatehouseHook, pagePoint } from './helpers/client-page-hook.js';
 import { type ProxyProcess, startGatehouseProxy } from './helpers/gatehouse-proxy.js';
 import { diffRgba } from './helpers/pixels.js';
 import { leftoverProcesses, type ProcessGroup, pollUntil, sleep } from './helpers/processes.js';
@@ -28,27 +29,6 @@ const why = skipUnlessInstalled([
 const W = 640;
 const H = 480;
 const T = { timeout: 60_000 };
-
-interface GatehouseHook {
-  gatehouse: {
-    state(): string;
-    status(): { code: number | null; message: string | null } | null;
-    client: {
-      getDisplay(): {
-        flush(cb: () => void): void;
-        flatten(): {
-          getContext(k: '2d'): {
-            getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
-          };
-        };
-        getElement(): {
-          getBoundingClientRect(): { left: number; top: number; width: number; height: number };
-        };
-        getScale(): number;
-      };
-    };
-  };
-}
 
 describe('proxy + client page in Chromium, against x11vnc', {
   ...(why ? { skip: why } : {}),
@@ -110,7 +90,7 @@ describe('proxy + client page in Chromium, against x11vnc', {
     const b64 = await page.evaluate(
       (r) =>
         new Promise<string>((resolve) => {
-          const display = (globalThis as unknown as GatehouseHook).gatehouse.client.getDisplay();
+          const display = (globalThis as unknown as GatehouseHook).gatehouse.client!.getDisplay();
           display.flush(() => {
             const d = display.flatten().getContext('2d').getImageData(r.x, r.y, r.w, r.h).data;
             let s = '';
@@ -137,25 +117,6 @@ describe('proxy + client page in Chromium, against x11vnc', {
     ).catch((err: Error) => {
       throw new Error(`${err.message}; last diff ${last}`);
     });
-  }
-
-  /**
-   * Where a remote (x, y) is in the page, given the page's scaling of the display, once the frames received
-   * so far are drawn (the page says connected on the first sync, maybe before the size is applied).
-   */
-  async function pagePoint(page: Page, rx: number, ry: number): Promise<{ x: number; y: number }> {
-    return page.evaluate(
-      ([rx, ry]) =>
-        new Promise<{ x: number; y: number }>((resolve) => {
-          const d = (globalThis as unknown as GatehouseHook).gatehouse.client.getDisplay();
-          d.flush(() => {
-            const box = d.getElement().getBoundingClientRect();
-            const s = d.getScale();
-            resolve({ x: box.left + (rx as number) * s + s / 2, y: box.top + (ry as number) * s + s / 2 });
-          });
-        }),
-      [rx, ry],
-    );
   }
 
   it('the canvas shows exactly what the X display shows', T, async (t) => {

@@ -11,6 +11,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { STATUS } from '../../src/protocol/guacamole/status.js';
 import { skipUnlessInstalled } from './helpers/binaries.js';
 import type { TestBrowser } from './helpers/browser.js';
+import { pagePoint } from './helpers/client-page-hook.js';
 import { freePort } from './helpers/free-port.js';
 import type { ProxyProcess } from './helpers/gatehouse-proxy.js';
 import { diffRgba } from './helpers/pixels.js';
@@ -19,7 +20,6 @@ import {
   canvasPixels,
   type OpenOptions,
   openRdpPage,
-  pagePoint,
   pageState,
   pointerTo,
   rdpTarget,

@@ -10,38 +10,13 @@ import type { Page } from 'playwright-core';
 import { resolveRunAs, whyNotRunnable } from '../../../src/engine/rdp/engine-process.js';
 import type { Policy, Target } from '../../../src/proxy/types.js';
 import { launchBrowser, type TestBrowser } from './browser.js';
+import { type GatehouseHook, pagePoint } from './client-page-hook.js';
 import { type ProxyProcess, startGatehouseProxy } from './gatehouse-proxy.js';
 import { diffRgba, type RegionDiff } from './pixels.js';
 import { leftoverProcesses, pollUntil } from './processes.js';
 import { engineBinary } from './rdp-engine-process.js';
 import { type RdpTarget, rdpParams } from './rdp-servers.js';
 import type { XDisplay } from './x-display.js';
-
-/** The page's window.gatehouse, as far as the tests use it. */
-interface GatehouseHook {
-  gatehouse: {
-    state(): string;
-    status(): { code: number | null; message: string | null } | null;
-    client: {
-      getDisplay(): {
-        flush(cb: () => void): void;
-        getWidth(): number;
-        getHeight(): number;
-        getScale(): number;
-        getDefaultLayer(): {
-          getCanvas(): {
-            getContext(k: '2d'): {
-              getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
-            };
-          };
-        };
-        getElement(): {
-          getBoundingClientRect(): { left: number; top: number; width: number; height: number };
-        };
-      };
-    } | null;
-  };
-}
 
 export interface PageState {
   /** 'idle' | 'connecting' | 'connected' | 'disconnected' | 'error' */
@@ -286,34 +261,6 @@ export async function waitForCanvasMatch(
   ).catch((err: Error) => {
     throw new Error(`${err.message}; last diff ${JSON.stringify(last)}`);
   });
-}
-
-/**
- * Where a remote (x, y) is in the page, given the page's scaling of the display. Guacamole divides the
- * mouse event's (whole-pixel) position in the element by the scale and floors it, so this picks the whole
- * page pixel that maps back to exactly (x, y) when there is one (scaled down, some pixels have none).
- */
-export function pagePoint(page: Page, rx: number, ry: number): Promise<{ x: number; y: number }> {
-  return page.evaluate(
-    ([rx, ry]) =>
-      new Promise<{ x: number; y: number }>((resolve, reject) => {
-        const client = (globalThis as unknown as GatehouseHook).gatehouse.client;
-        if (!client) return reject(new Error('no client'));
-        const d = client.getDisplay();
-        // After the frames received so far are drawn: the page says connected on the first sync, and the
-        // display's size (hence its scale) may not be applied yet.
-        d.flush(() => {
-          const box = d.getElement().getBoundingClientRect();
-          const s = d.getScale();
-          const pick = (r: number, origin: number): number => {
-            const e = Math.ceil(r * s - 1e-9);
-            return Math.floor(e / s) === r ? origin + e : origin + r * s + s / 2;
-          };
-          resolve({ x: pick(rx as number, box.left), y: pick(ry as number, box.top) });
-        });
-      }),
-    [rx, ry],
-  );
 }
 
 /**
