@@ -203,9 +203,11 @@ bool GuacWriter::flush() {
     written_ += static_cast<uint64_t>(n);
   }
   buf_.clear();
-  // A big frame (a full-screen image is megabytes of base64) must not keep its buffer for the whole session.
-  if (buf_.capacity() > kKeepCapacity) std::string().swap(buf_);
   return true;
+}
+
+void GuacWriter::release_spare() {
+  if (buf_.empty() && buf_.capacity() > kKeepCapacity) std::string().swap(buf_);
 }
 
 }  // namespace gatehouse::rdp

@@ -64,6 +64,9 @@ class GuacWriter {
   bool flush();
   bool failed() const { return failed_; }
   size_t buffered() const { return buf_.size(); }
+  // Frees what a big frame made the buffer grow to (a full-screen image is megabytes of base64), when it is
+  // empty: for idle moments, not after every flush (the next busy frame would fault it all in again).
+  void release_spare();
   uint64_t bytes_written() const { return written_; }
 
  private:

@@ -26,9 +26,9 @@ class IdleTrim {
     int64_t at = last_activity_ + kAfterIdleMs;
     return at <= now ? 0 : static_cast<int>(at - now);
   }
-  // Trims when due.
-  void tick(int64_t now) {
-    if (next_in(now) != 0) return;
+  // Gives the free pages back (after the caller has freed its own spare buffers); not due again until the
+  // next activity.
+  void trim() {
     due_ = false;
 #ifndef GATEHOUSE_SANITIZE
     malloc_trim(0);

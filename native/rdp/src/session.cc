@@ -419,8 +419,9 @@ void Session::loop() {
       if (display_.stats().frames == 1) {
         log_info("first frame sent", {kv("msSinceConnect", now - io_.connect_received)});
       }
-    } else {
-      idle_trim_.tick(now);
+    } else if (idle_trim_.next_in(now) == 0) {
+      out_.release_spare();
+      idle_trim_.trim();
     }
     if (out_.buffered() > 0) {
       last_output_ = now;
